@@ -1,0 +1,6 @@
+/**
+ * Executing Weft workflows.
+ *
+ * @since 0.1.0
+ */
+export * as Runtime from "./Runtime.js"
