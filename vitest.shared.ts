@@ -1,8 +1,7 @@
 // Shared vitest settings for every package: the default reporter for people, and a JSON
 // report in test-results/ that .ci/run sums into its closing line (turbo caches it).
-import { defineConfig } from "vitest/config"
-
-export const shared = defineConfig({
+// Plain data (no import): the root has no vitest of its own; each package merges this.
+export const shared = {
   test: {
     include: ["test/**/*.test.ts"],
     reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
@@ -10,4 +9,4 @@ export const shared = defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000
   }
-})
+}

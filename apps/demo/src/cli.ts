@@ -7,4 +7,4 @@ import { describeDemo } from "./describe.js"
 
 const workflow = Workflow.make("checkout")
 const result = await Effect.runPromise(Runtime.execute(workflow))
-console.log(describeDemo({ result, delays: Policy.delays({ maxAttempts: 4, baseMillis: 200 }), identifier: Sandbox.isValidInputName("cart") }))
+console.log(describeDemo({ result, delays: Policy.delays(Policy.exponential({ base: 200, maxAttempts: 4 })), identifier: Sandbox.isValidInputName("cart") }))
