@@ -1,10 +1,12 @@
 import { defineConfig } from "tsup"
 
-// One entry per public module so `@weft/sandbox/<Module>` resolves; internals are bundled in.
+// tsup builds the JavaScript; `tsc -p tsconfig.build.json` writes the .d.ts files unbundled,
+// because bundled declarations lose one side of a value and a type that share a name inside
+// `export * as X` modules. One entry per public module so `@weft/sandbox/<Module>` resolves; internals are bundled in,
+// except the engine and the worker entry, which worker threads load by file URL.
 export default defineConfig({
-  entry: ["src/*.ts"],
+  entry: ["src/*.ts", "src/internal/engine.ts", "src/internal/worker.ts"],
   format: ["esm"],
-  dts: true,
   sourcemap: true,
   clean: true,
   splitting: true,
