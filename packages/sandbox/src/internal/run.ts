@@ -1,0 +1,383 @@
+import { Cause, Duration, Effect, Exit, Queue, type Scope } from "effect"
+import type { HostFunction, Json, Limits, RunRequest, RunResult } from "../Sandbox.js"
+import {
+  type SandboxError,
+  SandboxHostCallFailed,
+  SandboxInvalidInput,
+  SandboxMemoryLimit,
+  SandboxOutputTooLarge,
+  SandboxRuntimeError,
+  SandboxStackOverflow,
+  SandboxSyntaxError,
+  SandboxTimeout,
+  SandboxUnsupported
+} from "../SandboxError.js"
+import type { Failure, HostCall, HostResult, Job, Step } from "./engine.js"
+import { parseProblem } from "./syntax.js"
+
+/** One running session, stepped by the run loop. */
+export interface SessionHandle {
+  readonly start: Effect.Effect<Step>
+  readonly resume: (results: ReadonlyArray<HostResult>) => Effect.Effect<Step>
+}
+
+/** Where sessions run (this thread, a worker). Closing the scope frees the session at once. */
+export interface Driver {
+  readonly open: (job: Job, label: string) => Effect.Effect<SessionHandle, never, Scope.Scope>
+}
+
+export const defaultLimits: Limits = {
+  timeout: 5_000,
+  memoryBytes: 64 * 1024 * 1024,
+  outputBytes: 8 * 1024 * 1024,
+  stackBytes: 256 * 1024,
+  logLines: 1_000
+}
+
+const RESERVED = new Set(
+  (
+    "break case catch class const continue debugger default delete do else enum export extends false finally for " +
+    "function if import in instanceof new null return super switch this throw true try typeof var void while with " +
+    "yield let static implements interface package private protected public await arguments eval undefined NaN " +
+    "Infinity result"
+  ).split(" ")
+)
+
+/** Whether `name` can be bound as a variable in the guest. */
+export const isValidInputName = (name: string): boolean =>
+  /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED.has(name) && !name.startsWith("__weft_")
+
+const jsonProblem = (
+  value: unknown,
+  path: string,
+  seen: Set<object>,
+  depth: number
+): string | undefined => {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined
+  if (typeof value === "number")
+    return Number.isFinite(value) ? undefined : `${path} is ${value}, which JSON cannot hold`
+  if (typeof value !== "object") return `${path} is a ${typeof value}, which is not JSON`
+  if (depth > 512) return `${path} is nested more than 512 levels deep`
+  if (seen.has(value)) return `${path} refers back to itself (a cycle)`
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+    return `${path} is a ${value.constructor?.name ?? "class instance"}, not a plain object`
+  }
+  seen.add(value)
+  try {
+    for (const [key, item] of Object.entries(value)) {
+      const problem = jsonProblem(
+        item,
+        Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`,
+        seen,
+        depth + 1
+      )
+      if (problem !== undefined) return problem
+    }
+  } finally {
+    seen.delete(value)
+  }
+  return undefined
+}
+
+const limitsOf = (
+  request: RunRequest,
+  label: string | undefined
+): Effect.Effect<Limits, SandboxInvalidInput> => {
+  const limits = { ...defaultLimits, ...request.limits }
+  for (const [key, value] of Object.entries(limits)) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+      return Effect.fail(
+        new SandboxInvalidInput({
+          ...(label === undefined ? {} : { label }),
+          input: `limits.${key}`,
+          message: `limits.${key} must be a positive number of ${key === "timeout" ? "milliseconds" : key === "logLines" ? "lines" : "bytes"}, got ${String(value)}`
+        })
+      )
+    }
+  }
+  return Effect.succeed(limits)
+}
+
+const SLEEP: HostFunction = (ms) =>
+  typeof ms === "number" && Number.isFinite(ms) && ms >= 0
+    ? Effect.as(Effect.sleep(Duration.millis(ms)), undefined)
+    : Effect.fail(
+        new RangeError(
+          `sleep(ms) needs a non-negative number of milliseconds, got ${JSON.stringify(ms)}`
+        )
+      )
+
+/** Validates a request and turns it into an engine job. */
+export const prepare = (
+  request: RunRequest
+): Effect.Effect<
+  { readonly job: Job; readonly host: Readonly<Record<string, HostFunction>> },
+  SandboxError
+> =>
+  Effect.gen(function* () {
+    const label = request.label
+    const withLabel = label === undefined ? {} : { label }
+    const inputs = request.inputs ?? {}
+    for (const [name, value] of Object.entries(inputs)) {
+      if (!isValidInputName(name)) {
+        return yield* new SandboxInvalidInput({
+          ...withLabel,
+          input: name,
+          message: `Input ${JSON.stringify(name)} cannot be a variable name: use letters, digits, _ or $, not starting with a digit, and not a reserved word (or "result")`
+        })
+      }
+      const problem = jsonProblem(value, name, new Set(), 0)
+      if (problem !== undefined) {
+        return yield* new SandboxInvalidInput({
+          ...withLabel,
+          input: name,
+          message: `Input ${problem}`
+        })
+      }
+    }
+    const host: Record<string, HostFunction> = { sleep: SLEEP, ...request.host }
+    const taken = new Set([
+      "console",
+      "require",
+      ...(request.resources === undefined ? [] : ["getResource"])
+    ])
+    for (const name of Object.keys(host)) {
+      if (taken.has(name)) {
+        return yield* new SandboxInvalidInput({
+          ...withLabel,
+          input: `host.${name}`,
+          message: `Host function ${JSON.stringify(name)} would replace the guest's own ${name}; give it another name`
+        })
+      }
+      if (!/^[A-Za-z_$][\w$]*$/.test(name) || RESERVED.has(name)) {
+        return yield* new SandboxInvalidInput({
+          ...withLabel,
+          input: `host.${name}`,
+          message: `Host function ${JSON.stringify(name)} needs a plain identifier as its name`
+        })
+      }
+    }
+    const limits = yield* limitsOf(request, label)
+    const problem = parseProblem(request.source)
+    if (problem !== undefined) {
+      const line = problem.line === undefined ? {} : { line: problem.line }
+      return yield* problem.kind === "unsupported"
+        ? new SandboxUnsupported({
+            ...withLabel,
+            ...line,
+            feature: problem.feature,
+            message: problem.message
+          })
+        : new SandboxSyntaxError({ ...withLabel, ...line, message: problem.message })
+    }
+    return {
+      job: {
+        source: request.source,
+        inputsJson: JSON.stringify(inputs),
+        inputNames: Object.keys(inputs),
+        hostNames: Object.keys(host),
+        resources: request.resources !== undefined,
+        limits
+      },
+      host
+    }
+  })
+
+interface HostFailure {
+  readonly function: string
+  readonly error: unknown
+}
+
+const errorName = (error: unknown): string => {
+  if (typeof error === "object" && error !== null) {
+    if ("_tag" in error && typeof error._tag === "string") return error._tag
+    if ("name" in error && typeof error.name === "string") return error.name
+  }
+  return "Error"
+}
+
+const errorMessage = (error: unknown): string => {
+  if (
+    typeof error === "object" &&
+    error !== null &&
+    "message" in error &&
+    typeof error.message === "string"
+  ) {
+    return error.message
+  }
+  if (typeof error === "string") return error
+  try {
+    return JSON.stringify(error) ?? String(error)
+  } catch {
+    return String(error)
+  }
+}
+
+const callHost = (
+  call: HostCall,
+  request: RunRequest,
+  host: Readonly<Record<string, HostFunction>>,
+  failures: Map<number, HostFailure>
+): Effect.Effect<HostResult> => {
+  const fail = (fn: string, error: unknown): HostResult => {
+    failures.set(call.id, { function: fn, error })
+    return { id: call.id, ok: false, name: errorName(error), message: errorMessage(error) }
+  }
+  let args: ReadonlyArray<Json>
+  try {
+    const parsed: unknown = JSON.parse(call.argsJson)
+    args = Array.isArray(parsed) ? (parsed as ReadonlyArray<Json>) : []
+  } catch {
+    args = []
+  }
+  let fn: string
+  let effect: Effect.Effect<Json | undefined, unknown>
+  const resources = request.resources
+  if (call.kind === "function") {
+    fn = call.name
+    const implementation = Object.hasOwn(host, call.name) ? host[call.name] : undefined
+    if (implementation === undefined) {
+      return Effect.succeed(fail(fn, new ReferenceError(`${fn} is not a host function`)))
+    }
+    effect = Effect.suspend(() => implementation(...args))
+  } else if (resources === undefined) {
+    return Effect.succeed(fail("getResource", new ReferenceError("no resources are available")))
+  } else if (call.kind === "acquire") {
+    fn = "getResource"
+    effect = Effect.as(
+      Effect.suspend(() => resources.acquire(call.name)),
+      undefined
+    )
+  } else {
+    fn = `${call.name}.${call.method}`
+    effect = Effect.suspend(() => resources.call(call.name, call.method, args))
+  }
+  return Effect.map(Effect.exit(effect), (exit): HostResult => {
+    if (Exit.isFailure(exit)) {
+      const error = Cause.squash(exit.cause)
+      return fail(fn, error)
+    }
+    if (exit.value === undefined) return { id: call.id, ok: true, valueJson: undefined }
+    try {
+      return { id: call.id, ok: true, valueJson: JSON.stringify(exit.value) }
+    } catch (error) {
+      return fail(
+        fn,
+        new TypeError(`${fn} returned a value that is not JSON (${errorMessage(error)})`)
+      )
+    }
+  })
+}
+
+const toError = (
+  failure: Failure,
+  limits: Limits,
+  label: string | undefined,
+  failures: ReadonlyMap<number, HostFailure>,
+  logs: ReadonlyArray<string>
+): SandboxError => {
+  const withLabel = {
+    ...(label === undefined ? {} : { label }),
+    ...(logs.length === 0 ? {} : { logs })
+  }
+  const line = failure.line === undefined ? {} : { line: failure.line }
+  switch (failure.kind) {
+    case "syntax":
+      return new SandboxSyntaxError({ ...withLabel, ...line, message: failure.message })
+    case "timeout":
+      return new SandboxTimeout({ ...withLabel, timeout: limits.timeout, message: failure.message })
+    case "memory":
+      return new SandboxMemoryLimit({
+        ...withLabel,
+        ...line,
+        memoryBytes: limits.memoryBytes,
+        message: failure.message
+      })
+    case "stack":
+      return new SandboxStackOverflow({ ...withLabel, ...line, message: failure.message })
+    case "output":
+      return new SandboxOutputTooLarge({
+        ...withLabel,
+        outputBytes: limits.outputBytes,
+        size: failure.size ?? limits.outputBytes + 1,
+        message: failure.message
+      })
+    case "unsupported":
+      return new SandboxUnsupported({
+        ...withLabel,
+        ...line,
+        feature: /import/.test(failure.message) ? "import" : "require",
+        message: failure.message
+      })
+    case "hostCall": {
+      const original = failure.callId === undefined ? undefined : failures.get(failure.callId)
+      if (original !== undefined) {
+        return new SandboxHostCallFailed({
+          ...withLabel,
+          ...line,
+          function: original.function,
+          message: `${original.function}() failed: ${failure.message}`,
+          cause: original.error
+        })
+      }
+      return new SandboxRuntimeError({
+        ...withLabel,
+        ...line,
+        name: failure.name,
+        message: failure.message
+      })
+    }
+    case "neverSettles":
+    case "runtime":
+      return new SandboxRuntimeError({
+        ...withLabel,
+        ...line,
+        name: failure.name,
+        message: failure.message
+      })
+  }
+}
+
+/** Runs a request on a driver: validation, the step loop, host calls in the caller's fiber. */
+export const runWith = (
+  driver: Driver,
+  request: RunRequest
+): Effect.Effect<RunResult, SandboxError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const { job, host } = yield* prepare(request)
+      const label = request.label ?? "run"
+      const failures = new Map<number, HostFailure>()
+      const results = yield* Queue.unbounded<HostResult>()
+      const session = yield* driver.open(job, label)
+      let step = yield* session.start
+      let inFlight = 0
+      while (step._tag === "pending") {
+        const [only] = step.calls
+        if (only !== undefined && step.calls.length === 1 && inFlight === 0) {
+          // The common case (one awaited call at a time) runs in this fiber: no fork, no queue.
+          step = yield* session.resume([yield* callHost(only, request, host, failures)])
+          continue
+        }
+        for (const call of step.calls) {
+          inFlight++
+          yield* Effect.forkScoped(
+            Effect.flatMap(callHost(call, request, host, failures), (result) =>
+              Queue.offer(results, result)
+            )
+          )
+        }
+        const settled = yield* Queue.takeAll(results)
+        inFlight -= settled.length
+        step = yield* session.resume(settled)
+      }
+      if (step._tag === "failed")
+        return yield* Effect.fail(
+          toError(step.failure, job.limits, request.label, failures, step.logs)
+        )
+      const output: Json | undefined =
+        step.outputJson === undefined ? undefined : (JSON.parse(step.outputJson) as Json)
+      return { output, logs: step.logs }
+    })
+  )
