@@ -3,4 +3,24 @@
  *
  * @since 0.1.0
  */
+export * as ExecutionError from "./ExecutionError.js"
+/**
+ * @since 0.1.0
+ */
+export * as ExecutionResult from "./ExecutionResult.js"
+/**
+ * @since 0.1.0
+ */
+export * as Resource from "./Resource.js"
+/**
+ * @since 0.1.0
+ */
 export * as Runtime from "./Runtime.js"
+/**
+ * @since 0.1.0
+ */
+export * as Scheduler from "./Scheduler.js"
+/**
+ * @since 0.1.0
+ */
+export * as Trace from "./Trace.js"

@@ -1,0 +1,174 @@
+// Compiles a workflow into the normalised plan the scheduler runs: integer-indexed nodes, their
+// inputs with pre-split paths, and scheduling units (a plain node, or a whole loop).
+import { IntHeap } from "./heap.js"
+import type { Loop, Node, WorkflowData } from "./model.js"
+
+export interface PlanInput {
+  readonly input: string
+  readonly from: number
+  readonly fromId: string
+  readonly path: string
+  readonly segments: ReadonlyArray<string>
+  /** Delivers the previous iteration's value (a backwards connection inside a loop). */
+  readonly feedback: boolean
+}
+
+export interface PlanNode {
+  readonly index: number
+  readonly id: string
+  readonly node: Node
+  readonly inputs: ReadonlyArray<PlanInput>
+  readonly unit: number
+  readonly timeout: number | undefined
+  readonly resources: ReadonlyArray<string>
+}
+
+export interface PlanUnit {
+  readonly index: number
+  readonly nodes: ReadonlyArray<number>
+  readonly loop: Loop | undefined
+  readonly predecessorCount: number
+  readonly successors: ReadonlyArray<number>
+}
+
+export interface Plan {
+  readonly workflow: WorkflowData
+  readonly nodes: ReadonlyArray<PlanNode>
+  readonly units: ReadonlyArray<PlanUnit>
+  /** Topological rank of each unit (declaration order breaks ties). */
+  readonly rank: Int32Array
+  readonly nodeIndex: ReadonlyMap<string, number>
+  /** Why the plan cannot run, if it cannot. */
+  readonly problem: string | undefined
+}
+
+const cache = new WeakMap<WorkflowData, Plan>()
+
+export const planOf = (workflow: WorkflowData): Plan => {
+  let plan = cache.get(workflow)
+  if (plan === undefined) {
+    plan = compile(workflow)
+    cache.set(workflow, plan)
+  }
+  return plan
+}
+
+const splitPath = (path: string): ReadonlyArray<string> => (path === "" ? [] : path.split("."))
+
+const compile = (workflow: WorkflowData): Plan => {
+  const nodeIndex = new Map<string, number>()
+  workflow.nodes.forEach((node, index) => {
+    nodeIndex.set(node.id, index)
+  })
+  const nodeCount = workflow.nodes.length
+  let problem: string | undefined
+
+  // units: one per loop, then one per node outside loops
+  const unitOfNode = new Int32Array(nodeCount).fill(-1)
+  const loopPosition = new Int32Array(nodeCount).fill(-1)
+  const unitNodes: Array<Array<number>> = []
+  const unitLoops: Array<Loop | undefined> = []
+  const unitFirst: Array<number> = []
+  for (const loop of workflow.loops) {
+    const unit = unitNodes.length
+    const members: Array<number> = []
+    loop.nodes.forEach((id, position) => {
+      const index = nodeIndex.get(id)
+      if (index === undefined) {
+        problem ??= `loop ${loop.id} refers to unknown node ${id}`
+        return
+      }
+      if (unitOfNode[index] !== -1) {
+        problem ??= `node ${id} belongs to more than one loop`
+        return
+      }
+      unitOfNode[index] = unit
+      loopPosition[index] = position
+      members.push(index)
+    })
+    unitNodes.push(members)
+    unitLoops.push(loop)
+    unitFirst.push(members.length === 0 ? nodeCount : Math.min(...members))
+  }
+  for (let index = 0; index < nodeCount; index++) {
+    if (unitOfNode[index] === -1) {
+      unitOfNode[index] = unitNodes.length
+      unitNodes.push([index])
+      unitLoops.push(undefined)
+      unitFirst.push(index)
+    }
+  }
+  const unitCount = unitNodes.length
+
+  const inputs: Array<Array<PlanInput>> = Array.from({ length: nodeCount }, () => [])
+  const successorSets: Array<Set<number>> = Array.from({ length: unitCount }, () => new Set())
+  const predecessorSets: Array<Set<number>> = Array.from({ length: unitCount }, () => new Set())
+  for (const connection of workflow.connections) {
+    const from = nodeIndex.get(connection.from)
+    const to = nodeIndex.get(connection.to)
+    if (from === undefined || to === undefined) {
+      problem ??= `connection ${connection.from} → ${connection.to} refers to an unknown node`
+      continue
+    }
+    const fromUnit = unitOfNode[from]!
+    const toUnit = unitOfNode[to]!
+    const feedback =
+      fromUnit === toUnit &&
+      unitLoops[fromUnit] !== undefined &&
+      loopPosition[from]! >= loopPosition[to]!
+    inputs[to]!.push({
+      input: connection.input,
+      from,
+      fromId: connection.from,
+      path: connection.output,
+      segments: splitPath(connection.output),
+      feedback
+    })
+    if (fromUnit !== toUnit) {
+      successorSets[fromUnit]!.add(toUnit)
+      predecessorSets[toUnit]!.add(fromUnit)
+    }
+  }
+
+  // Kahn over units, declaration order breaking ties
+  const rank = new Int32Array(unitCount).fill(-1)
+  const remaining = predecessorSets.map((set) => set.size)
+  const heap = new IntHeap(unitFirst)
+  for (let unit = 0; unit < unitCount; unit++) if (remaining[unit] === 0) heap.push(unit)
+  let next = 0
+  while (heap.size > 0) {
+    const unit = heap.pop()!
+    rank[unit] = next++
+    for (const successor of successorSets[unit]!) {
+      if (--remaining[successor]! === 0) heap.push(successor)
+    }
+  }
+  if (next < unitCount) {
+    const stuck = []
+    for (let unit = 0; unit < unitCount; unit++) {
+      if (rank[unit] === -1) {
+        stuck.push(...unitNodes[unit]!.map((index) => workflow.nodes[index]!.id))
+        rank[unit] = next++
+      }
+    }
+    problem ??= `nodes ${stuck.join(", ")} depend on each other through a loop (a node outside a loop sits between two of its nodes, or a cycle outside any loop)`
+  }
+
+  const nodes: Array<PlanNode> = workflow.nodes.map((node, index) => ({
+    index,
+    id: node.id,
+    node,
+    inputs: inputs[index]!,
+    unit: unitOfNode[index]!,
+    timeout: node.timeout ?? workflow.settings.nodeTimeout,
+    resources: node.resources ?? []
+  }))
+  const units: Array<PlanUnit> = unitNodes.map((members, index) => ({
+    index,
+    nodes: members,
+    loop: unitLoops[index],
+    predecessorCount: predecessorSets[index]!.size,
+    successors: Array.from(successorSets[index]!)
+  }))
+  return { workflow, nodes, units, rank, nodeIndex, problem }
+}

@@ -1,0 +1,164 @@
+// Per-execution resource registry: lazy/eager acquisition into the run's scope (finalizers run in
+// reverse order of acquisition when the scope closes), the sandbox bridge's method calls.
+import { Deferred, Effect, Exit, Scope } from "effect"
+import { ResourceFailed, ResourceNotFound } from "../ExecutionError.js"
+import { isResource, type ResourceInput } from "../Resource.js"
+import { errorMessage, toJson } from "./errors.js"
+import type { Json } from "./model.js"
+
+type Entry =
+  | { readonly _tag: "ready"; readonly value: unknown }
+  | { readonly _tag: "pending"; readonly deferred: Deferred.Deferred<unknown, ResourceFailed> }
+
+export interface ResourceHooks {
+  readonly acquired: (resource: string, nodeId: string) => void
+  readonly released: (resource: string) => void
+  readonly called: (resource: string, method: string, nodeId: string) => void
+}
+
+export class ResourceRegistry {
+  private readonly entries = new Map<string, Entry>()
+  private names: ReadonlyArray<string> | undefined
+
+  constructor(
+    private readonly definitions: { readonly [name: string]: ResourceInput },
+    private readonly scope: Scope.Scope,
+    private readonly hooks: ResourceHooks
+  ) {}
+
+  available(): ReadonlyArray<string> {
+    this.names ??= Object.keys(this.definitions).sort()
+    return this.names
+  }
+
+  acquire(name: string, nodeId: string): Effect.Effect<unknown, ResourceNotFound | ResourceFailed> {
+    return Effect.suspend((): Effect.Effect<unknown, ResourceNotFound | ResourceFailed> => {
+      const entry = this.entries.get(name)
+      if (entry !== undefined) {
+        return entry._tag === "ready" ? Effect.succeed(entry.value) : Deferred.await(entry.deferred)
+      }
+      if (!Object.hasOwn(this.definitions, name)) {
+        const available = this.available()
+        return Effect.fail(
+          new ResourceNotFound({
+            resource: name,
+            nodeId,
+            available: [...available],
+            message: `node ${nodeId} asked for resource "${name}", which was not provided; available: ${available.length === 0 ? "(none)" : available.join(", ")}`
+          })
+        )
+      }
+      const definition = this.definitions[name]
+      if (!isResource(definition)) {
+        // a plain value needs no release, but the trace still pairs acquired / released
+        this.entries.set(name, { _tag: "ready", value: definition })
+        this.hooks.acquired(name, nodeId)
+        return Scope.addFinalizer(
+          this.scope,
+          Effect.sync(() => this.hooks.released(name))
+        ).pipe(Effect.as(definition))
+      }
+      const deferred = Deferred.makeUnsafe<unknown, ResourceFailed>()
+      this.entries.set(name, { _tag: "pending", deferred })
+      return Scope.addFinalizer(
+        this.scope,
+        Effect.sync(() => {
+          if (this.entries.get(name)?._tag === "ready") this.hooks.released(name)
+        })
+      ).pipe(
+        Effect.andThen(Scope.provide(definition.acquire, this.scope)),
+        Effect.mapError(
+          (cause) =>
+            new ResourceFailed({
+              resource: name,
+              message: `acquiring resource "${name}" failed: ${errorMessage(cause)}`,
+              cause: toJson(cause)
+            })
+        ),
+        Effect.onExit((exit) =>
+          Effect.suspend(() => {
+            if (Exit.isSuccess(exit)) {
+              this.entries.set(name, { _tag: "ready", value: exit.value })
+              this.hooks.acquired(name, nodeId)
+              return Deferred.succeed(deferred, exit.value)
+            }
+            this.entries.delete(name)
+            return Deferred.failCause(deferred, exit.cause)
+          })
+        )
+      )
+    })
+  }
+
+  call(
+    name: string,
+    method: string,
+    args: ReadonlyArray<Json>,
+    nodeId: string
+  ): Effect.Effect<Json | undefined, unknown> {
+    return Effect.flatMap(this.acquire(name, nodeId), (resource) => {
+      const target = resource as Record<string, unknown> | null
+      const fn =
+        typeof target === "object" || typeof target === "function" ? target?.[method] : undefined
+      if (typeof fn !== "function") {
+        const methods =
+          target === null || (typeof target !== "object" && typeof target !== "function")
+            ? []
+            : methodsOf(target)
+        return Effect.fail(
+          new ResourceFailed({
+            resource: name,
+            message: `resource "${name}" has no method "${method}"; methods: ${methods.length === 0 ? "(none)" : methods.join(", ")}`,
+            cause: null
+          })
+        )
+      }
+      this.hooks.called(name, method, nodeId)
+      return callValue(() =>
+        (fn as (...a: ReadonlyArray<unknown>) => unknown).apply(target, [...args])
+      )
+    })
+  }
+}
+
+const methodsOf = (target: object): Array<string> => {
+  const names = new Set<string>()
+  let current: object | null = target
+  while (current !== null && current !== Object.prototype) {
+    for (const key of Object.getOwnPropertyNames(current)) {
+      if (key !== "constructor" && typeof (target as Record<string, unknown>)[key] === "function") {
+        names.add(key)
+      }
+    }
+    current = Object.getPrototypeOf(current) as object | null
+  }
+  return [...names].sort()
+}
+
+const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
+  typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
+
+/** Calls a user function returning a value, a Promise or an Effect. */
+export const callValue = <A = Json | undefined>(
+  call: () => unknown,
+  onInterrupt?: () => void
+): Effect.Effect<A, unknown> =>
+  Effect.suspend(() => {
+    let value: unknown
+    try {
+      value = call()
+    } catch (error) {
+      return Effect.fail(error)
+    }
+    if (Effect.isEffect(value)) return value as Effect.Effect<A, unknown>
+    if (isPromiseLike(value)) {
+      return Effect.callback<A, unknown>((resume) => {
+        value.then(
+          (a) => resume(Effect.succeed(a as A)),
+          (error) => resume(Effect.fail(error))
+        )
+        if (onInterrupt !== undefined) return Effect.sync(onInterrupt)
+      })
+    }
+    return Effect.succeed(value as A)
+  })
