@@ -323,7 +323,8 @@ export const isWorkflowInvalid = (u: unknown): u is WorkflowInvalid =>
 export interface ValidateOptions {
   /**
    * A cheap parse check for code node sources and loop conditions: returns an error message,
-   * or `undefined` when the source parses. `@weft/sandbox`'s `Sandbox.checkSyntax` fits.
+   * or `undefined` when the source parses. `@weft/sandbox`'s `Sandbox.checkSyntax` fits. A
+   * checker that throws is reported as a `SyntaxError` issue, never rethrown.
    */
   readonly checkSyntax?: (source: string) => string | undefined
 }

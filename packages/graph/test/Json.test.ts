@@ -101,6 +101,17 @@ describe("JSON form", () => {
       })
     )
     expect(Exit.isFailure(exit)).toBe(true)
+    if (Exit.isSuccess(exit)) return
+    const reason = exit.cause.reasons[0]
+    expect(reason?._tag).toBe("Fail")
+    if (reason?._tag !== "Fail") return
+    expect(reason.error.issues).toEqual([
+      {
+        code: "SyntaxError",
+        path: "nodes[1].source",
+        message: "code node 'guess' does not parse: bad"
+      }
+    ])
   })
 
   it("property: random valid workflows round-trip through JSON text", () => {

@@ -365,6 +365,75 @@ describe("validation reports each problem with its code, location and an actiona
     )
   })
 
+  it("NotJson: a circular metadata value is reported, not walked forever", () => {
+    const metadata: { [key: string]: unknown } = { owner: "ops" }
+    metadata.self = metadata
+    expectOnlyIssue(
+      failureOf(Workflow.make("w", { metadata: metadata as Workflow.Json as never }).task("a")),
+      "NotJson",
+      "metadata.self",
+      "circular reference back to metadata"
+    )
+  })
+
+  it("a circular retry spec given to fromJSON as an object is a typed error, not a crash", () => {
+    const retry: { [key: string]: unknown } = { maxAttempts: 3 }
+    retry.again = { inner: retry }
+    const error = jsonFailureOf({
+      version: 1,
+      id: "w",
+      nodes: [{ kind: "task", id: "a", function: "a", retry }]
+    })
+    expect(error.issues).toHaveLength(1)
+    expect(error.issues[0]?.path.startsWith("nodes[0].retry.again")).toBe(true)
+    expect(error.issues[0]?.message).toMatch(/JSON|circular|expected/i)
+  })
+
+  it("NotJson: a value shared twice (not circular) is still JSON data", () => {
+    const shared = { limit: 3 }
+    const wf = Workflow.make("w", { metadata: { a: shared, b: shared } })
+      .task("a")
+      .build()
+    expect(Workflow.toJSON(wf)).toMatchObject({ metadata: { a: { limit: 3 }, b: { limit: 3 } } })
+  })
+
+  it("NotJson: every non-JSON value is listed, not only the first", () => {
+    const error = failureOf(
+      Workflow.make("w", {
+        metadata: { f: (() => 1) as never, n: Number.NaN, d: new Date(0) as never }
+      }).task("a")
+    )
+    expect(error.issues.map((issue) => [issue.code, issue.path])).toEqual([
+      ["NotJson", "metadata.f"],
+      ["NotJson", "metadata.n"],
+      ["NotJson", "metadata.d"]
+    ])
+    expect(error.issues.map((issue) => issue.message)).toEqual([
+      "function is not JSON data; use null, booleans, numbers, strings, arrays and plain objects",
+      "NaN is not a JSON number; use a finite number",
+      "an instance of Date is not JSON data; use null, booleans, numbers, strings, arrays and plain objects"
+    ])
+  })
+
+  it("SyntaxError: a checker that throws is reported as an issue, not a crash", () => {
+    const checkSyntax = (source: string): string | undefined => {
+      if (source.includes("boom")) throw new Error("parser crashed")
+      return undefined
+    }
+    const error = failureOf(Workflow.make("w").code("ok", "return 1").code("bad", "boom()"), {
+      checkSyntax
+    })
+    expectOnlyIssue(
+      error,
+      "SyntaxError",
+      "nodes[1].source",
+      "the syntax check of code node 'bad' threw: parser crashed"
+    )
+    expect(() => Workflow.make("w").code("bad", "boom()").build({ checkSyntax })).toThrowError(
+      /threw: parser crashed/
+    )
+  })
+
   it("UnknownField: a field the JSON form does not know, with a suggestion", () => {
     const error = jsonFailureOf({
       version: 1,

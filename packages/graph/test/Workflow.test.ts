@@ -101,6 +101,38 @@ describe("Workflow builder", () => {
     expect(template.id).toBe("w")
   })
 
+  it("copies the caller's metadata, retry spec, resources and loop body: later edits do not leak in", () => {
+    const metadata = { owner: "ops", tags: ["a"] }
+    const retry = { maxAttempts: 3, backoff: { kind: "fixed", delay: 100 } }
+    const resources = ["db"]
+    const body = ["a"]
+    const template = Workflow.make("w", { metadata })
+      .task("a", { retry, resources })
+      .loop("l", body, { maxIterations: 2, until: Loop.condition("true") })
+    const built = template.build()
+    metadata.owner = "changed"
+    metadata.tags.push("b")
+    retry.maxAttempts = 99
+    retry.backoff.delay = 1
+    resources.push("cache")
+    body.push("b")
+    const expected = {
+      metadata: { owner: "ops", tags: ["a"] },
+      nodes: [
+        {
+          kind: "task",
+          id: "a",
+          function: "a",
+          retry: { maxAttempts: 3, backoff: { kind: "fixed", delay: 100 } },
+          resources: ["db"]
+        }
+      ],
+      loops: [{ id: "l", nodes: ["a"] }]
+    }
+    expect(built).toMatchObject(expected)
+    expect(template.build()).toMatchObject(expected)
+  })
+
   it("builds loops with a default onMaxIterations of fail", () => {
     const wf = Workflow.make("w")
       .code("guess", "return (previous ?? 1) / 2")

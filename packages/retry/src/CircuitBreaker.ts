@@ -7,7 +7,9 @@
  */
 import { Duration, Effect, Layer, Schema, type Scope } from "effect"
 import { CircuitBreaker as EffectCircuitBreaker } from "effect/persistence"
+import { readDuration } from "./internal/duration.js"
 import { formatMillis } from "./internal/format.js"
+import { show } from "./internal/validate.js"
 import { InvalidPolicy } from "./Policy.js"
 
 /**
@@ -142,19 +144,21 @@ const validate = (options: Options): number => {
   if (!Number.isInteger(options.failureThreshold) || options.failureThreshold < 1) {
     problems.push({
       field: "failureThreshold",
-      message: `failureThreshold must be an integer >= 1, got ${options.failureThreshold}`
+      message: `failureThreshold must be an integer >= 1, got ${show(options.failureThreshold)}`
     })
   }
+  const read =
+    typeof options.halfOpenAfter === "number" ? undefined : readDuration(options.halfOpenAfter)
   const duration =
     typeof options.halfOpenAfter === "number"
       ? options.halfOpenAfter
-      : Duration.fromInput(options.halfOpenAfter).pipe((o) =>
-          o._tag === "Some" ? Duration.toMillis(o.value) : Number.NaN
-        )
+      : read === undefined
+        ? Number.NaN
+        : Duration.toMillis(read)
   if (!Number.isFinite(duration) || duration < 0) {
     problems.push({
       field: "halfOpenAfter",
-      message: `halfOpenAfter must be a finite duration >= 0, got ${String(options.halfOpenAfter)}`
+      message: `halfOpenAfter must be a finite duration >= 0, got ${show(options.halfOpenAfter)}`
     })
   }
   const first = problems[0]

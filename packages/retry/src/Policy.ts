@@ -8,11 +8,12 @@ import { Cause, Duration, Effect, Random, Result, Schedule, Schema, SchemaIssue 
 import * as Backoff from "./Backoff.js"
 import * as ErrorFilter from "./ErrorFilter.js"
 import * as Jitter from "./Jitter.js"
+import { readDuration } from "./internal/duration.js"
 import { formatMillis } from "./internal/format.js"
 import { applyJitter } from "./internal/jitter.js"
 import { plan } from "./internal/plan.js"
 import { capOf, makeStepper, whole } from "./internal/stepper.js"
-import { type Problem, validate } from "./internal/validate.js"
+import { type Problem, show, validate } from "./internal/validate.js"
 
 /**
  * The Schema of a retry policy (plain JSON data; durations are milliseconds).
@@ -128,14 +129,18 @@ export interface CommonOptions {
 
 const toMillis = (problems: Array<Problem>, field: string, input: Duration.Input): number => {
   if (typeof input === "number") return input
-  const duration = Duration.fromInput(input)
-  if (duration._tag === "Some") return Duration.toMillis(duration.value)
+  const duration = readDuration(input)
+  if (duration !== undefined) return Duration.toMillis(duration)
   problems.push({
     field,
-    message: `${field} must be a duration ("2 seconds", 500), got ${String(input)}`
+    message: `${field} must be a duration ("2 seconds", 500), got ${show(input)}`
   })
   return Number.NaN
 }
+
+// Copy a list; anything else (a string from untyped config) is kept for `validate` to report.
+const copyList = (list: ReadonlyArray<string>): ReadonlyArray<string> =>
+  Array.isArray(list) ? [...list] : list
 
 const build = (
   options: CommonOptions,
@@ -146,7 +151,7 @@ const build = (
   if (!Jitter.kinds.includes(jitter)) {
     problems.push({
       field: "jitter",
-      message: `jitter must be one of ${Jitter.kinds.join(", ")}, got ${String(jitter)}`
+      message: `jitter must be one of ${Jitter.kinds.join(", ")}, got ${show(jitter)}`
     })
   }
   const policy: Policy = {
@@ -156,8 +161,8 @@ const build = (
     ...(options.maxDelay === undefined
       ? {}
       : { maxDelay: toMillis(problems, "maxDelay", options.maxDelay) }),
-    ...(options.retryOn === undefined ? {} : { retryOn: [...options.retryOn] }),
-    ...(options.abortOn === undefined ? {} : { abortOn: [...options.abortOn] }),
+    ...(options.retryOn === undefined ? {} : { retryOn: copyList(options.retryOn) }),
+    ...(options.abortOn === undefined ? {} : { abortOn: copyList(options.abortOn) }),
     ...(options.maxElapsed === undefined
       ? {}
       : { maxElapsed: toMillis(problems, "maxElapsed", options.maxElapsed) }),
@@ -165,7 +170,9 @@ const build = (
       ? {}
       : { attemptTimeout: toMillis(problems, "attemptTimeout", options.attemptTimeout) })
   }
-  problems.push(...validate(policy))
+  // A field already reported as unreadable is not reported again as NaN.
+  const reported = new Set(problems.map((problem) => problem.field))
+  problems.push(...validate(policy).filter((problem) => !reported.has(problem.field)))
   if (problems.length > 0) throw invalid(problems)
   return policy
 }
@@ -341,9 +348,49 @@ const rangeProblems = (input: unknown): ReadonlyArray<Problem> => {
 
 const decodeStructure = Schema.decodeUnknownResult(Policy)
 
+const policyFields: ReadonlyArray<string> = Object.keys(Policy.fields)
+const backoffFields: { readonly [kind: string]: ReadonlyArray<string> } = {
+  exponential: Object.keys(Backoff.Exponential.fields),
+  fixed: Object.keys(Backoff.Fixed.fields),
+  linear: Object.keys(Backoff.Linear.fields),
+  fibonacci: Object.keys(Backoff.Fibonacci.fields),
+  none: Object.keys(Backoff.None.fields)
+}
+
+// The Schema ignores excess keys; a typo ("maxDelayMs") must not silently drop a cap.
+const unknownFields = (input: unknown): ReadonlyArray<Problem> => {
+  if (!isRecord(input)) return []
+  const problems: Array<Problem> = []
+  for (const key of Object.keys(input)) {
+    if (!policyFields.includes(key)) {
+      problems.push({
+        field: key,
+        message: `${key} is not a field of a retry policy; allowed: ${policyFields.join(", ")}`
+      })
+      continue
+    }
+    const backoff = input[key]
+    if (key !== "backoff" || !isRecord(backoff) || typeof backoff.kind !== "string") continue
+    const allowed = Object.hasOwn(backoffFields, backoff.kind)
+      ? backoffFields[backoff.kind]
+      : undefined
+    if (allowed === undefined) continue
+    for (const field of Object.keys(backoff)) {
+      if (!allowed.includes(field)) {
+        problems.push({
+          field: `backoff.${field}`,
+          message: `backoff.${field} is not a field of a ${backoff.kind} backoff; allowed: ${allowed.join(", ")}`
+        })
+      }
+    }
+  }
+  return problems
+}
+
 /**
  * Checks unknown input (e.g. parsed JSON) and returns every problem at once, each naming its
- * field. Missing `jitter` defaults to `"none"` and a missing exponential `factor` to 2.
+ * field (unknown fields included). Missing `jitter` defaults to `"none"` and a missing
+ * exponential `factor` to 2.
  *
  * @example
  * ```ts
@@ -388,9 +435,10 @@ export const decodeSync = (input: unknown): Result.Result<Policy, InvalidPolicy>
     for (const problem of rangeProblems(withDefaults(input))) {
       if (!seen.has(problem.field)) problems.push(problem)
     }
+    problems.push(...unknownFields(input))
     return Result.fail(invalid(problems))
   }
-  const problems = validate(structure.success)
+  const problems = [...unknownFields(input), ...validate(structure.success)]
   return problems.length > 0 ? Result.fail(invalid(problems)) : Result.succeed(structure.success)
 }
 
@@ -443,7 +491,8 @@ export const check = (policy: Policy): InvalidPolicy | undefined => {
 export interface DelaysOptions {
   /**
    * How many failed attempts to compute a delay for (delay i follows failed attempt i).
-   * Defaults to `maxAttempts - 1`, the number of retries the policy allows.
+   * Defaults to `maxAttempts - 1`, the number of retries the policy allows, cut short by
+   * `maxElapsed` (attempts taking no time); a given `attempts` ignores both limits.
    */
   readonly attempts?: number
   /** Random source in [0, 1) for jitter; defaults to `Math.random`. */
@@ -453,7 +502,9 @@ export interface DelaysOptions {
 /**
  * The exact delays the policy waits before each retry, without sleeping: delay i follows
  * failed attempt i. Delays are whole milliseconds (the formula's value rounded to the nearest
- * ms, never above the cap). Jitter draws from `random` (one draw per delay).
+ * ms, never above the cap). Jitter draws from `random` (one draw per delay). With `maxElapsed`
+ * the list stops before the first wait that would end past the budget, as `Retry.retry` and
+ * `toSchedule` do when attempts take no time.
  *
  * @example
  * ```ts
@@ -470,8 +521,21 @@ export const delays = (policy: Policy, options: DelaysOptions = {}): ReadonlyArr
   const count = Number.isFinite(requested) && requested > 0 ? requested : 0
   const random = options.random ?? Math.random
   const stepper = makeStepper(policy)
-  const out = new Array<number>(count)
-  for (let i = 0; i < count; i++) out[i] = stepper.next(random)
+  const budget = options.attempts === undefined ? policy.maxElapsed : undefined
+  if (budget === undefined) {
+    const out = new Array<number>(count)
+    for (let i = 0; i < count; i++) out[i] = stepper.next(random)
+    return out
+  }
+  // Same rule as Retry.retry / toSchedule: a wait that would end past the budget is not started.
+  const out: Array<number> = []
+  let elapsed = 0
+  for (let i = 0; i < count; i++) {
+    const delay = stepper.next(random)
+    if (elapsed + delay > budget) break
+    elapsed += delay
+    out.push(delay)
+  }
   return out
 }
 

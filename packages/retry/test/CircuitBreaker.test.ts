@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Effect, Fiber, Ref } from "effect"
+import { Data, type Duration, Effect, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { CircuitBreaker, Policy, Retry } from "../src/index.js"
 
@@ -136,6 +136,25 @@ describe("CircuitBreaker", () => {
       assert.strictEqual(yield* breaker.state, "closed")
     })
   )
+
+  it("reports junk options as InvalidPolicy instead of throwing a TypeError", () => {
+    let caught: unknown
+    try {
+      CircuitBreaker.make({
+        failureThreshold: Object.create(null) as number,
+        halfOpenAfter: [Object.create(null)] as unknown as Duration.Input
+      })
+    } catch (error) {
+      caught = error
+    }
+    assert.isTrue(Policy.isInvalidPolicy(caught))
+    if (Policy.isInvalidPolicy(caught)) {
+      assert.deepStrictEqual(
+        caught.issues.map((issue) => issue.field),
+        ["failureThreshold", "halfOpenAfter"]
+      )
+    }
+  })
 
   it("throws InvalidPolicy for a bad threshold or delay", () => {
     assert.throws(

@@ -173,6 +173,54 @@ describe("Policy constructors", () => {
     ])
   })
 
+  it("rejects a retryOn / abortOn that is not a list instead of splitting it into letters", () => {
+    // e.g. a policy built from untyped config: `retryOn: "HttpError"`
+    const error = invalid(() =>
+      Policy.exponential({
+        base: 100,
+        maxAttempts: 3,
+        retryOn: "HttpError" as unknown as ReadonlyArray<string>,
+        abortOn: [42 as unknown as string]
+      })
+    )
+    expect(error.issues).toEqual([
+      {
+        field: "retryOn",
+        message: 'retryOn must be a list of error tags such as ["HttpError"], got "HttpError"'
+      },
+      { field: "abortOn[0]", message: "abortOn[0] must be a non-empty error tag, got 42" }
+    ])
+  })
+
+  it("reports one problem per unreadable duration, naming what it got", () => {
+    const error = invalid(() =>
+      Policy.exponential({ base: "soon" as unknown as Duration.Input, maxAttempts: 3 })
+    )
+    expect(error.issues).toEqual([
+      {
+        field: "backoff.base",
+        message: 'backoff.base must be a duration ("2 seconds", 500), got "soon"'
+      }
+    ])
+    expect(error.message).toBe(
+      'Invalid retry policy: backoff.base must be a duration ("2 seconds", 500), got "soon"'
+    )
+  })
+
+  it("says when a number field got a string, instead of echoing it like a number", () => {
+    const error = invalid(() => Policy.fixed({ delay: 10, maxAttempts: "3" as unknown as number }))
+    expect(error.field).toBe("maxAttempts")
+    expect(error.issues[0]?.message).toContain('got "3"')
+  })
+
+  it("turns any junk from untyped callers into InvalidPolicy, never a TypeError", () => {
+    const junk = [[Object.create(null)], [10n]] as unknown as Duration.Input
+    const error = invalid(() => Policy.fixed({ delay: 10, maxAttempts: 3, maxElapsed: junk }))
+    expect(error.field).toBe("maxElapsed")
+    expect(error.issues).toHaveLength(1)
+    expect(error.message).toContain("maxElapsed must be a duration")
+  })
+
   it("accepts Duration inputs and stores milliseconds", () => {
     const policy = Policy.exponential({
       base: Duration.seconds(1),
@@ -228,6 +276,30 @@ describe("Policy.decode", () => {
     })
   )
 
+  it.effect("rejects unknown fields, so a typo cannot silently drop a cap", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        Policy.decode({
+          maxAttempts: 5,
+          backoff: { kind: "fixed", delay: 100, dealy: 5 },
+          maxDelayMs: 60000
+        })
+      )
+      assert.strictEqual(error._tag, "InvalidPolicy")
+      assert.deepStrictEqual(error.issues, [
+        {
+          field: "backoff.dealy",
+          message: "backoff.dealy is not a field of a fixed backoff; allowed: kind, delay"
+        },
+        {
+          field: "maxDelayMs",
+          message:
+            "maxDelayMs is not a field of a retry policy; allowed: maxAttempts, backoff, maxDelay, jitter, retryOn, abortOn, maxElapsed, attemptTimeout"
+        }
+      ])
+    })
+  )
+
   it.effect("fails with every structural and range problem, each naming its field", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(
@@ -256,7 +328,17 @@ describe("Policy.decode", () => {
   )
 
   it("decodeSync returns a Result for non-Effect callers", () => {
-    expect(Result.isFailure(Policy.decodeSync("not a policy"))).toBe(true)
+    const bad = Policy.decodeSync("not a policy")
+    expect(Result.isFailure(bad) && [bad.failure._tag, bad.failure.field]).toEqual([
+      "InvalidPolicy",
+      ""
+    ])
+    const good = Policy.decodeSync({ maxAttempts: 2, backoff: { kind: "fixed", delay: 5 } })
+    expect(Result.isSuccess(good) && good.success).toEqual({
+      maxAttempts: 2,
+      backoff: { kind: "fixed", delay: 5 },
+      jitter: "none"
+    })
   })
 })
 

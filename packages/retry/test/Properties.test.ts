@@ -129,6 +129,62 @@ describe("Policy properties", () => {
     )
   })
 
+  it("with maxElapsed, delays stop where toSchedule and Retry.retry stop (instant attempts)", async () => {
+    const budgeted = fc
+      .tuple(policy(fc.constantFrom(...Jitter.kinds)), fc.integer({ min: 1, max: 300_000 }))
+      .map(([p, maxElapsed]) => ({ ...p, maxElapsed }))
+    await fc.assert(
+      fc.asyncProperty(budgeted, randoms, async (p, draws) => {
+        const expected = Policy.delays(p, { random: source(draws) })
+        expect(expected.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(p.maxElapsed)
+        // a fresh source per run, so each run draws the same numbers as `delays` did
+        const provide = <A, E>(effect: Effect.Effect<A, E>) =>
+          Effect.provideService(effect, Random.Random, {
+            nextDoubleUnsafe: source(draws),
+            nextIntUnsafe: () => 0
+          })
+        const fromSchedule = await Effect.runPromise(
+          Effect.gen(function* () {
+            const step = yield* Schedule.toStep(Policy.toSchedule(p))
+            const out: Array<number> = []
+            let now = 0
+            for (let i = 0; i < p.maxAttempts + 5; i++) {
+              const result = yield* Effect.exit(step(now, { _tag: "Flaky" }))
+              if (Exit.isFailure(result)) break
+              const ms = Duration.toMillis(result.value[1])
+              out.push(ms)
+              now += ms
+            }
+            return out
+          }).pipe(provide)
+        )
+        expect(fromSchedule).toEqual(expected)
+        const waited = await Effect.runPromise(
+          Effect.gen(function* () {
+            const attempts = yield* Ref.make(0)
+            const failing = Ref.update(attempts, (n) => n + 1).pipe(
+              Effect.andThen(Effect.fail({ _tag: "Flaky" }))
+            )
+            const fiber = yield* Effect.forkChild(
+              Effect.flip(Retry.retry(failing, p)).pipe(provide)
+            )
+            yield* TestClock.adjust(Duration.days(100))
+            const error = yield* Fiber.join(fiber)
+            return {
+              attempts: yield* Ref.get(attempts),
+              elapsed: Retry.isRetriesExhausted(error) ? error.elapsed : -1
+            }
+          }).pipe(Effect.provide(TestClock.layer()))
+        )
+        expect(waited).toEqual({
+          attempts: expected.length + 1,
+          elapsed: expected.reduce((a, b) => a + b, 0)
+        })
+      }),
+      { numRuns: 100 }
+    )
+  })
+
   it("delayFor matches delays for every retry without decorrelated jitter", () => {
     fc.assert(
       fc.property(policy(fc.constantFrom("none", "full", "equal")), randoms, (p, draws) => {

@@ -61,13 +61,22 @@ describe("Retry.retry", () => {
           maxAttempts: 6,
           maxDelay: "2 minutes"
         })
-        const { effect } = yield* scripted(Array(5).fill(new HttpError({ status: 500 })))
+        const { effect, started } = yield* scripted(Array(5).fill(new HttpError({ status: 500 })))
         const realStart = Date.now()
-        const fiber = yield* Effect.forkChild(Retry.retryWithStats(effect, policy))
+        const virtualStart = yield* Clock.currentTimeMillis
+        const fiber = yield* Effect.forkChild(
+          Retry.retryWithStats(effect, policy).pipe(
+            Effect.andThen((stats) =>
+              Effect.map(Clock.currentTimeMillis, (end) => ({ stats, elapsed: end - virtualStart }))
+            )
+          )
+        )
         yield* TestClock.adjust("1 hour")
-        const stats = yield* Fiber.join(fiber)
+        const { stats, elapsed } = yield* Fiber.join(fiber)
         const sum = Policy.delays(policy).reduce((a, b) => a + b, 0)
         assert.strictEqual(sum, 10000 + 20000 + 40000 + 80000 + 120000) // 4.5 minutes
+        assert.strictEqual(elapsed, sum) // measured on the Clock when the retried effect finished
+        assert.deepStrictEqual(started, [0, 10000, 30000, 70000, 150000, 270000])
         assert.deepStrictEqual(stats, { value: "ok after 6", attempts: 6 })
         assert.isBelow(Date.now() - realStart, 1000)
       })

@@ -244,6 +244,33 @@ const cases: ReadonlyArray<Case> = [
     expected: { error: "SandboxOutputTooLarge" }
   },
   {
+    name: "a replaced Promise species cannot forge the run's outcome",
+    request: () => ({
+      source: [
+        "class Fake { constructor(executor) { executor(() => {}, () => {}); return { kind: 'done', output: 'not json{' } } }",
+        "Promise.prototype.constructor = { [Symbol.species]: Fake }",
+        "return 1"
+      ].join("\n")
+    }),
+    expected: { output: 1 }
+  },
+  {
+    name: "an Object.prototype.then cannot swap the run's outcome for a forged one",
+    request: () => ({
+      source: [
+        "const hijack = function (resolve) {",
+        "  delete Object.prototype.then",
+        "  if (this.kind === 'done') return resolve({ kind: 'done', output: 'not json{' })",
+        "  resolve(this)",
+        "  Object.prototype.then = hijack",
+        "}",
+        "Object.prototype.then = hijack",
+        "return 1"
+      ].join("\n")
+    }),
+    expected: { output: 1 }
+  },
+  {
     name: "Unicode round-trips (emoji, CJK, NUL, lone surrogates)",
     request: () => ({
       source: "return { text, length: text.length }",

@@ -13,7 +13,7 @@ import type {
 } from "../Workflow.js"
 import { checkIssues } from "./check.js"
 import type { Issue } from "./issue.js"
-import type { Json } from "./json.js"
+import { copyJson, type Json } from "./json.js"
 
 export const defaultSettings: Settings = {
   mode: "parallel",
@@ -105,7 +105,7 @@ export class BuilderImpl implements Builder {
         id,
         name: options?.name,
         description: options?.description,
-        metadata: options?.metadata,
+        metadata: options?.metadata === undefined ? undefined : copyJson(options.metadata),
         settings: defaultSettings,
         settingsProblems: {},
         nodes: undefined,
@@ -149,7 +149,7 @@ export class BuilderImpl implements Builder {
         }
       }
       // Stored as given; validation reports anything that is not plain JSON data.
-      if (options.retry !== undefined) fields.retry = options.retry as RetrySpec
+      if (options.retry !== undefined) fields.retry = copyJson(options.retry as RetrySpec)
       if (options.resources !== undefined) fields.resources = [...options.resources]
       node = { ...base, ...fields }
     }

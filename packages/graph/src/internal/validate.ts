@@ -10,7 +10,7 @@ import {
   kahn
 } from "./graphIndex.js"
 import type { Issue, IssueCode } from "./issue.js"
-import { notJson } from "./json.js"
+import { notJsonAll } from "./json.js"
 import { describe, idProblem, inputNameProblem, listNames, suggestion } from "./names.js"
 
 const durationProblem = (label: string, value: unknown): string | undefined => {
@@ -39,6 +39,23 @@ const isPositiveFinite = (value: unknown): value is number =>
 
 const isRecord = (value: unknown): value is { readonly [key: string]: unknown } =>
   value !== null && typeof value === "object" && !Array.isArray(value)
+
+/** Runs the injected checker; a checker that throws (or returns a non-string) becomes an issue. */
+const runCheck = (
+  checkSyntax: (source: string) => string | undefined,
+  source: string
+): { readonly message: string; readonly threw: boolean } | undefined => {
+  try {
+    const message: unknown = checkSyntax(source)
+    if (message === undefined) return undefined
+    return { message: typeof message === "string" ? message : describe(message), threw: false }
+  } catch (error) {
+    return {
+      message: error instanceof Error ? error.message : describe(error),
+      threw: true
+    }
+  }
+}
 
 /**
  * Collects every problem of a workflow value, in O(nodes + connections) (plus the
@@ -81,8 +98,9 @@ export const collectIssues = (
         `metadata must be a JSON object, got ${describe(workflow.metadata)}`
       )
     } else {
-      const bad = notJson(workflow.metadata, "metadata")
-      if (bad !== undefined) add("NotJson", bad.path, bad.message)
+      for (const bad of notJsonAll(workflow.metadata, "metadata")) {
+        add("NotJson", bad.path, bad.message)
+      }
     }
   }
 
@@ -183,12 +201,14 @@ export const collectIssues = (
           `source must be a string, got ${describe(node.source)}`
         )
       } else if (checkSyntax !== undefined) {
-        const message = checkSyntax(node.source)
-        if (message !== undefined) {
+        const checked = runCheck(checkSyntax, node.source)
+        if (checked !== undefined) {
           add(
             "SyntaxError",
             `nodes[${i}].source`,
-            `code node ${nodeLabel(i)} does not parse: ${message}`
+            checked.threw
+              ? `the syntax check of code node ${nodeLabel(i)} threw: ${checked.message}; fix the checker or the source`
+              : `code node ${nodeLabel(i)} does not parse: ${checked.message}`
           )
         }
       }
@@ -236,9 +256,9 @@ export const collectIssues = (
           `retry must be a retry policy object (plain JSON data), got ${describe(node.retry)}`
         )
       } else {
-        const bad = notJson(node.retry, `nodes[${i}].retry`)
-        if (bad !== undefined)
+        for (const bad of notJsonAll(node.retry, `nodes[${i}].retry`)) {
           add("NotJson", bad.path, `retry policy of node ${nodeLabel(i)}: ${bad.message}`)
+        }
       }
     }
     if (node.resources !== undefined) {
@@ -404,12 +424,14 @@ export const collectIssues = (
           `the stop condition of loop ${label} is empty; write an expression such as "iteration >= 3"`
         )
       } else if (checkSyntax !== undefined) {
-        const message = checkSyntax(until.source)
-        if (message !== undefined) {
+        const checked = runCheck(checkSyntax, until.source)
+        if (checked !== undefined) {
           add(
             "SyntaxError",
             `${at}.until.source`,
-            `the stop condition of loop ${label} does not parse: ${message}`
+            checked.threw
+              ? `the syntax check of the stop condition of loop ${label} threw: ${checked.message}; fix the checker or the condition`
+              : `the stop condition of loop ${label} does not parse: ${checked.message}`
           )
         }
       }

@@ -16,7 +16,19 @@ interface Candidate {
   readonly attemptTimeout?: number | undefined
 }
 
-const show = (value: number): string => (Number.isNaN(value) ? "NaN" : String(value))
+/** Shows what was given: numbers as written, anything else as JSON (`"3"` is not `3`). */
+export const show = (value: unknown): string => {
+  if (typeof value === "number") return Number.isNaN(value) ? "NaN" : String(value)
+  if (value === undefined) return "nothing"
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "bigint") return `${value}n`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    // a bigint inside, a circular value, or an object without a toString
+    return Object.prototype.toString.call(value)
+  }
+}
 
 const finiteAtLeast = (
   problems: Array<Problem>,
@@ -47,11 +59,21 @@ const tags = (
   field: string,
   value: ReadonlyArray<string> | undefined
 ): void => {
-  value?.forEach((tag, i) => {
-    if (tag.length === 0) {
+  if (value === undefined) return
+  // The types say a list of strings; untyped callers (config files, JS) may pass anything.
+  const given: unknown = value
+  if (!Array.isArray(given)) {
+    problems.push({
+      field,
+      message: `${field} must be a list of error tags such as ["HttpError"], got ${show(given)}`
+    })
+    return
+  }
+  given.forEach((tag: unknown, i) => {
+    if (typeof tag !== "string" || tag.length === 0) {
       problems.push({
         field: `${field}[${i}]`,
-        message: `${field}[${i}] must be a non-empty error tag`
+        message: `${field}[${i}] must be a non-empty error tag${typeof tag === "string" ? "" : `, got ${show(tag)}`}`
       })
     }
   })

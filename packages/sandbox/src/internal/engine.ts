@@ -188,10 +188,11 @@ const PRELUDE = `(function (rawCall, rawLog, maxLogLine) {
   const describe = (error) => {
     if (error === null || (typeof error !== "object" && typeof error !== "function")) {
       let message; try { message = S(error); } catch (_) { message = typeof error; }
-      return { kind: "throw", name: "Error", message, stack: "", hostCall: undefined };
+      return { __proto__: null, kind: "throw", name: "Error", message, stack: "", hostCall: undefined };
     }
     const name = readString(error, "name"), message = readString(error, "message"), stack = readString(error, "stack");
     return {
+      __proto__: null,
       kind: "throw",
       name: name === undefined ? "Error" : apply(slice, name, [0, 200]),
       message: message === undefined ? "(the thrown value has no readable message)" : apply(slice, message, [0, 4000]),
@@ -199,17 +200,22 @@ const PRELUDE = `(function (rawCall, rawLog, maxLogLine) {
       hostCall: apply(wmGet, hostErrors, [error])
     };
   };
+  // The outcome is read by the host, so the guest must not be able to forge it: envelopes have
+  // no prototype (an Object.prototype.then cannot adopt them) and the main promise gets its own
+  // undefined constructor (a replaced Promise species cannot stand in for the derived promise).
   return (main, inputsJson, outputLimit, hostNames, hasResources) => {
     install(hostNames, hasResources);
-    return apply(then, main(parse(inputsJson)), [(pair) => {
+    const running = main(parse(inputsJson));
+    define(running, "constructor", { value: undefined });
+    return apply(then, running, [(pair) => {
     const value = pair[0] !== undefined ? pair[0] : pair[1];
-    if (value === undefined) return { kind: "done", output: undefined };
-    if (typeof value === "string" && value.length + 2 > outputLimit) return { kind: "tooLarge", size: value.length + 2 };
+    if (value === undefined) return { __proto__: null, kind: "done", output: undefined };
+    if (typeof value === "string" && value.length + 2 > outputLimit) return { __proto__: null, kind: "tooLarge", size: value.length + 2 };
     let json;
     try { json = stringify(value); } catch (error) { const d = describe(error); d.message = "The output could not be turned into JSON: " + d.message; return d; }
-    if (json === undefined) return { kind: "done", output: undefined };
-    if (json.length > outputLimit) return { kind: "tooLarge", size: json.length };
-    return { kind: "done", output: json };
+    if (json === undefined) return { __proto__: null, kind: "done", output: undefined };
+    if (json.length > outputLimit) return { __proto__: null, kind: "tooLarge", size: json.length };
+    return { __proto__: null, kind: "done", output: json };
   }, describe]);
   };
 })`
@@ -675,21 +681,19 @@ export class Session {
     let message = ""
     let stack = ""
     let lineNumber: number | undefined
-    {
-      try {
-        const dumped: unknown = context.dump(handle)
-        if (typeof dumped === "object" && dumped !== null) {
-          const record = dumped as Record<string, unknown>
-          if (typeof record.name === "string") name = record.name.slice(0, 200)
-          if (typeof record.message === "string") message = record.message.slice(0, 4_000)
-          if (typeof record.stack === "string") stack = record.stack.slice(0, 2_000)
-          if (typeof record.lineNumber === "number") lineNumber = record.lineNumber - 1
-        } else {
-          message = String(dumped).slice(0, 4_000)
-        }
-      } catch {
-        message = "(the thrown value could not be read)"
+    try {
+      const dumped: unknown = context.dump(handle)
+      if (typeof dumped === "object" && dumped !== null) {
+        const record = dumped as Record<string, unknown>
+        if (typeof record.name === "string") name = record.name.slice(0, 200)
+        if (typeof record.message === "string") message = record.message.slice(0, 4_000)
+        if (typeof record.stack === "string") stack = record.stack.slice(0, 2_000)
+        if (typeof record.lineNumber === "number") lineNumber = record.lineNumber - 1
+      } else {
+        message = String(dumped).slice(0, 4_000)
       }
+    } catch {
+      message = "(the thrown value could not be read)"
     }
     handle.dispose()
     if (this.interrupted || (name === "InternalError" && message === "interrupted"))

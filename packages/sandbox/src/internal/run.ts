@@ -376,8 +376,18 @@ export const runWith = (
         return yield* Effect.fail(
           toError(step.failure, job.limits, request.label, failures, step.logs)
         )
-      const output: Json | undefined =
-        step.outputJson === undefined ? undefined : (JSON.parse(step.outputJson) as Json)
-      return { output, logs: step.logs }
+      const outputJson = step.outputJson
+      if (outputJson === undefined) return { output: undefined, logs: step.logs }
+      try {
+        return { output: JSON.parse(outputJson) as Json, logs: step.logs }
+      } catch {
+        // Only a guest that subverted the engine's own output path gets here: never a host defect.
+        return yield* new SandboxRuntimeError({
+          ...(request.label === undefined ? {} : { label: request.label }),
+          ...(step.logs.length === 0 ? {} : { logs: step.logs }),
+          name: "OutputError",
+          message: "The code produced an output that is not JSON"
+        })
+      }
     })
   )

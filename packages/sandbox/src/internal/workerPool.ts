@@ -137,31 +137,36 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
       )
     )
 
-    const acquire = Effect.acquireRelease(
+    const obtain = Effect.gen(function* () {
+      const reused = idle.pop()
+      if (reused !== undefined) return reused
+      if (warming !== undefined) {
+        const starting = warming
+        warming = undefined
+        const started = yield* Deferred.await(starting)
+        if (started !== undefined && !started.dead) return started
+      }
+      // Starting a worker is real asynchronous work: virtual time must not advance meanwhile.
+      return yield* withRealWork("sandbox:worker-start", spawn)
+    })
+
+    const giveBack = (pool: PoolWorker) =>
       Effect.gen(function* () {
-        yield* Semaphore.take(permits, 1)
-        const reused = idle.pop()
-        if (reused !== undefined) return reused
-        if (warming !== undefined) {
-          const starting = warming
-          warming = undefined
-          const started = yield* Deferred.await(starting)
-          if (started !== undefined && !started.dead) return started
-        }
-        // Starting a worker is real asynchronous work: virtual time must not advance meanwhile.
-        return yield* Effect.onError(withRealWork("sandbox:worker-start", spawn), () =>
-          Semaphore.release(permits, 1)
-        )
-      }),
-      (pool) =>
-        Effect.gen(function* () {
-          if (!pool.dead && !closed) {
-            pool.worker.unref()
-            idle.push(pool)
-          } else if (!pool.dead) yield* Effect.promise(() => kill(pool))
-          yield* Semaphore.release(permits, 1)
-        })
-    )
+        if (!pool.dead && !closed) {
+          pool.worker.unref()
+          idle.push(pool)
+        } else if (!pool.dead) yield* Effect.promise(() => kill(pool))
+      })
+
+    // Waiting for a free worker stays interruptible (a queued run is cancelled at once, not when
+    // the busy worker frees up). The permit's release is registered with the take; the worker's
+    // is registered later, so it runs first: the worker is idle before the next run wakes up.
+    const acquire = Effect.gen(function* () {
+      yield* Semaphore.takeScoped(permits, 1)
+      return yield* Effect.uninterruptible(
+        Effect.tap(obtain, (pool) => Effect.addFinalizer(() => giveBack(pool)))
+      )
+    })
 
     const roundTrip = (
       pool: PoolWorker,
