@@ -1,15 +1,4 @@
-import { defineConfig } from "tsup"
+import { packageBuild } from "../../tsup.shared.ts"
 
-// tsup builds the JavaScript; `tsc -p tsconfig.build.json` writes the .d.ts files unbundled,
-// because bundled declarations lose one side of a value and a type that share a name inside
-// `export * as X` modules. One entry per public module so `@weft/sandbox/<Module>` resolves; internals are bundled in,
-// except the engine and the worker entry, which worker threads load by file URL.
-export default defineConfig({
-  entry: ["src/*.ts", "src/internal/engine.ts", "src/internal/worker.ts"],
-  format: ["esm"],
-  sourcemap: true,
-  clean: true,
-  splitting: true,
-  treeshake: true,
-  target: "node22"
-})
+// Worker threads load the engine and the worker entry by file URL, so they are entries too.
+export default packageBuild(["src/internal/engine.ts", "src/internal/worker.ts"])
