@@ -15,7 +15,10 @@ const checkout = Workflow.make("checkout")
   .connect("price", "cents", "charge", "cents")
   .build()
 
-// Run: `await Runtime.run(checkout, { price: { items } }, { resources: { payments } })`.
+// Run: for real, with your payments client (any object whose methods return Promises).
+export const charge = (items: Array<{ price: number }>, payments: object) =>
+  Runtime.run(checkout, { price: { items } }, { resources: { payments } })
+
 // Test: on virtual time — the 200 + 400 ms of backoff take no real time.
 workflowTest("charges once after two failures", async ({ harness }) => {
   await harness.mock("payments", MockHttp.make().on("POST", "/charges")
