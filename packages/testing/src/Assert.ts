@@ -325,7 +325,7 @@ export const retried = (result: Result, nodeId: string, times: number): void => 
   if (retries !== times) {
     raise(
       "assertRetried",
-      `expected ${nodeId} to be retried ${times} time${times === 1 ? "" : "s"}, it was retried ${retries} (${node.attempts} attempts)\n${describeResult(result, [nodeId])}`
+      `expected ${nodeId} to be retried ${times} time${times === 1 ? "" : "s"}, it was retried ${retries} (${node.attempts} attempt${node.attempts === 1 ? "" : "s"})\n${describeResult(result, [nodeId])}`
     )
   }
 }
@@ -407,21 +407,45 @@ export const order = (result: Result, ...nodeIds: ReadonlyArray<string>): void =
  */
 export const peakConcurrency = (results: Result | ReadonlyArray<Result>): number => {
   const list: ReadonlyArray<Result> = Array.isArray(results) ? results : [results as Result]
-  // Merge the traces by Clock time; within a result keep trace order.
-  const events = list
-    .flatMap((result) => result.trace.map((event, index) => ({ event, index, id: result.id })))
-    .sort((x, y) => x.event.at - y.event.at || (x.id === y.id ? x.index - y.index : 0))
-  const running = new Set<string>()
+  // Within a result the trace order is exact; across results, events at the same Clock time may
+  // have happened in any order, so a hand-over at one instant (one ends as another starts) is not
+  // counted as overlap.
+  const perResult = list.map((result) =>
+    result.trace
+      .filter(
+        (event) =>
+          event.nodeId !== undefined && (event.type === "node-started" || terminal.has(event.type))
+      )
+      .sort((x, y) => x.at - y.at)
+  )
+  const times = [...new Set(perResult.flatMap((trace) => trace.map((event) => event.at)))].sort(
+    (a, b) => a - b
+  )
+  const running = list.map(() => new Set<string>())
+  const cursor = list.map(() => 0)
+  const sum = (values: ReadonlyArray<number>) => values.reduce((total, n) => total + n, 0)
   let peak = 0
-  for (const { event, id } of events) {
-    if (event.nodeId === undefined) continue
-    const key = `${id}/${event.nodeId}`
-    if (event.type === "node-started") {
-      running.add(key)
-      peak = Math.max(peak, running.size)
-    } else if (terminal.has(event.type)) {
-      running.delete(key)
-    }
+  for (const at of times) {
+    const before = running.map((set) => set.size)
+    const within = running.map((set, r) => {
+      const trace = perResult[r]!
+      let highest = set.size
+      while (cursor[r]! < trace.length && trace[cursor[r]!]!.at === at) {
+        const event = trace[cursor[r]!]!
+        cursor[r] = cursor[r]! + 1
+        if (event.type === "node-started") set.add(event.nodeId!)
+        else set.delete(event.nodeId!)
+        highest = Math.max(highest, set.size)
+      }
+      return highest
+    })
+    const after = running.map((set) => set.size)
+    const settled = before.map((n, r) => Math.min(n, after[r]!))
+    const others = sum(settled)
+    within.forEach((highest, r) => {
+      peak = Math.max(peak, highest + others - settled[r]!)
+    })
+    peak = Math.max(peak, sum(after))
   }
   return peak
 }

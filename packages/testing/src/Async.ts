@@ -177,10 +177,25 @@ export interface Convergence {
 
 const spread = (values: ReadonlyArray<number>) => Math.max(...values) - Math.min(...values)
 
+// Still drifting: every recent step moves the same way and none is smaller than the one before
+// (a converging sequence's steps shrink; a drift's stay the same or grow, however small).
+const drifting = (recent: ReadonlyArray<number>) => {
+  const steps = recent.slice(1).map((v, i) => v - recent[i]!)
+  if (steps.length < 2) return false
+  return steps.every(
+    (step, i) =>
+      step !== 0 &&
+      Math.sign(step) === Math.sign(steps[0]!) &&
+      (i === 0 || Math.abs(step) >= Math.abs(steps[i - 1]!) * (1 - 1e-9))
+  )
+}
+
 /**
  * Samples `getter` until its values settle: the last `window` samples all lie within a band of
- * width `tolerance`. How big the early steps are does not matter; values that keep oscillating or
- * drifting never settle and the assertion fails, listing the samples.
+ * width `tolerance` and are not still drifting (steps all in one direction, none smaller than the
+ * one before). How big the early steps are does not matter; values that keep oscillating or
+ * drifting at a steady pace — even in steps far below the tolerance — never settle and the
+ * assertion fails, listing the samples.
  *
  * @example
  * ```ts
@@ -222,7 +237,7 @@ export const assertConverges = <E, R>(
       samples.push(value)
       if (samples.length >= window) {
         const tail = samples.slice(-window)
-        if (spread(tail) <= options.tolerance) {
+        if (spread(tail) <= options.tolerance && !drifting(samples.slice(-window - 1))) {
           return { value, settledAt: samples.length - window, samples }
         }
       }

@@ -449,14 +449,15 @@ const isTaskContext = (u: unknown): u is Runtime.TaskContext =>
 const fromMaybePromise = <A>(thunk: () => A | PromiseLike<A>): Effect.Effect<A, unknown> =>
   Effect.tryPromise({ try: async () => await thunk(), catch: (error) => error })
 
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as { then?: unknown }).then === "function"
+
 const toEffect = (value: unknown): Effect.Effect<unknown, unknown> => {
   if (Effect.isEffect(value)) return value as Effect.Effect<unknown, unknown>
-  if (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === "function"
-  ) {
-    return Effect.tryPromise({ try: () => value as PromiseLike<unknown>, catch: (error) => error })
+  if (isPromiseLike(value)) {
+    return Effect.tryPromise({ try: () => value, catch: (error) => error })
   }
   return Effect.succeed(value)
 }
@@ -480,6 +481,19 @@ const sharedSandbox = (): Effect.Effect<Context.Context<Sandbox.Sandbox>> =>
     )
     return shared
   })
+
+// Servers are counted process-wide, so they can only be blamed on a harness that was the only
+// one open for its whole life (concurrent tests cannot be told apart).
+interface Lifetime {
+  overlapped: boolean
+}
+const openHarnesses = new Set<Lifetime>()
+const openLifetime = (): Lifetime => {
+  const lifetime: Lifetime = { overlapped: openHarnesses.size > 0 }
+  for (const other of openHarnesses) other.overlapped = true
+  openHarnesses.add(lifetime)
+  return lifetime
+}
 
 // Listening servers only: client sockets may legitimately stay pooled (keep-alive) after a test.
 const serverHandles = new Set(["TCPServerWrap", "PipeServerWrap", "UDPWrap"])
@@ -537,6 +551,7 @@ export const create = (options: Options = {}): Promise<Harness> =>
 const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
   Effect.gen(function* () {
     const handlesBefore = countHandles()
+    const lifetime = openLifetime()
     // Resources and cleanups live in `resources`, released before the time region's scope.
     const regionScope = yield* Scope.make()
     const resources = yield* Scope.make()
@@ -648,6 +663,47 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
             })) as ReturnType<Sandbox.Sandbox["Service"]["run"]>)
     })
 
+    /**
+     * Calls a user function. A pending Promise it returns may be real I/O (a real client), so it
+     * holds virtual time still — unless it is waiting on the harness clock itself (a fixture
+     * call, an execution it started), which the region tells apart.
+     */
+    const callTracked = (
+      label: string,
+      call: () => unknown,
+      onInterrupt?: () => void
+    ): Effect.Effect<unknown, unknown> =>
+      Effect.suspend(() => {
+        const end = region.beginUnknownWork(label)
+        let value: unknown
+        try {
+          value = call()
+        } catch (error) {
+          end()
+          return Effect.fail(error)
+        }
+        if (!isPromiseLike(value)) {
+          end()
+          return toEffect(value)
+        }
+        return Effect.callback<unknown, unknown>((resume) => {
+          value.then(
+            (a) => {
+              end()
+              resume(Effect.succeed(a))
+            },
+            (error: unknown) => {
+              end()
+              resume(Effect.fail(error))
+            }
+          )
+          return Effect.sync(() => {
+            end()
+            onInterrupt?.()
+          })
+        })
+      })
+
     const functionsFor = (workflow: Workflow): { [name: string]: Runtime.RegisteredFunction } => {
       const out: { [name: string]: Runtime.RegisteredFunction } = {}
       for (const [name, fn] of functions) {
@@ -656,21 +712,27 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         out[name] = ((...args: Array<unknown>) => {
           const context = args[1]
           const call = () => (fn as (...a: Array<unknown>) => unknown)(...args)
-          return isTaskContext(context)
-            ? intercept(
-                context.nodeId,
-                Effect.suspend(() => toEffect(call())),
-                (o) => o
-              )
-            : call()
+          if (!isTaskContext(context)) return callTracked(`function ${name}`, call)
+          const abort = (context as { abort?: unknown }).abort
+          return intercept(
+            context.nodeId,
+            callTracked(
+              `function ${name} (node ${context.nodeId})`,
+              call,
+              typeof abort === "function" ? () => abort.call(context) : undefined
+            ),
+            (o) => o
+          )
         }) as Runtime.RegisteredFunction
       }
-      // A mocked task node needs no real function.
+      // A mocked or failed task node needs no real function: its attempts reach the faults.
       for (const node of workflow.nodes) {
+        const nodeFaults = faults.get(node.id)
         if (
           node.kind === "task" &&
           !Object.hasOwn(out, node.function) &&
-          faults.get(node.id)?.mock !== undefined
+          nodeFaults !== undefined &&
+          (nodeFaults.mock !== undefined || nodeFaults.consumable.length > 0)
         ) {
           out[node.function] = ((_inputs: unknown, context: Runtime.TaskContext) =>
             intercept(
@@ -769,6 +831,7 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
     const start: EffectApi["start"] = (workflow, params, startOptions = {}) =>
       Effect.gen(function* () {
         ensureOpen("start")
+        const realStart = performance.now()
         const sandbox = wrappedSandbox(lazySandbox)
         const execution = yield* runtime
           .start(workflow, params, {
@@ -790,7 +853,12 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
               Effect.sync(() => {
                 results.push({
                   ...result,
-                  timing: { mode: region.mode, virtualMs: result.duration, realMs: 0, advances: 0 }
+                  timing: {
+                    mode: region.mode,
+                    virtualMs: result.duration,
+                    realMs: performance.now() - realStart,
+                    advances: 0
+                  }
                 })
               })
             )
@@ -801,8 +869,11 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
       })
 
     // --- resources ---------------------------------------------------------------------------
-    const acquire = <A>(source: ResourceSource<A>): Effect.Effect<A, unknown> =>
+    // Acquire and release may do real I/O (connect, listen): tracked like a user function.
+    const acquire = <A>(name: string, source: ResourceSource<A>): Effect.Effect<A, unknown> =>
       Effect.suspend((): Effect.Effect<A, unknown> => {
+        const tracked = <B>(step: string, thunk: () => B | PromiseLike<B>) =>
+          callTracked(`resource ${name} ${step}`, thunk) as Effect.Effect<B, unknown>
         if (Fixture.isMock(source)) return Effect.succeed(source as A)
         if (Resource.isResource(source)) {
           return region.run(Scope.provide(source.acquire, resources)) as Effect.Effect<A, unknown>
@@ -812,14 +883,14 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         }
         if (hasAcquire(source)) {
           return region.run(
-            Effect.acquireRelease(fromMaybePromise(source.acquire), (value) =>
-              Effect.orDie(fromMaybePromise(() => source.release(value)))
+            Effect.acquireRelease(tracked("acquire", source.acquire), (value) =>
+              Effect.orDie(tracked("release", () => source.release(value)))
             ).pipe(Scope.provide(resources))
           ) as Effect.Effect<A, unknown>
         }
         if (typeof source === "function") {
           return region.run(
-            Effect.acquireRelease(fromMaybePromise(source as () => A | PromiseLike<A>), (value) =>
+            Effect.acquireRelease(tracked("factory", source as () => A | PromiseLike<A>), (value) =>
               Effect.suspend(() => {
                 const disposable = value as { [Symbol.asyncDispose]?: () => PromiseLike<void> }
                 if (
@@ -827,7 +898,9 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
                   value !== null &&
                   typeof disposable[Symbol.asyncDispose] === "function"
                 ) {
-                  return Effect.orDie(fromMaybePromise(() => disposable[Symbol.asyncDispose]!()))
+                  return Effect.orDie(
+                    tracked("asyncDispose", () => disposable[Symbol.asyncDispose]!())
+                  )
                 }
                 return Effect.void
               })
@@ -840,8 +913,8 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
     const register = <A>(name: string, source: ResourceSource<A>, mock: boolean) =>
       Effect.gen(function* () {
         ensureOpen(mock ? "mock" : "resource")
-        const value = yield* acquire(source)
-        bindFixture(value, region.context)
+        const value = yield* acquire(name, source)
+        bindFixture(value, region.fixtureContext)
         const calls: Array<ResourceCall> = []
         // A fixture keeps time on the region's clock and marks its own real I/O; any other
         // object's pending Promise is real work (a real client), so time waits for it.
@@ -875,8 +948,11 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
       closed = true
       const leaks: Array<string> = []
       if (running.size > 0) {
+        // Name what they were waiting on: usually why the test timed out.
+        const inFlight = [...new Set((yield* region.leaks).realWork)]
         leaks.push(
-          `${running.size} execution${running.size === 1 ? "" : "s"} still running at teardown (interrupted)`
+          `${running.size} execution${running.size === 1 ? "" : "s"} or harness call${running.size === 1 ? "" : "s"} still running at teardown (interrupted)` +
+            (inFlight.length > 0 ? `; real work in flight: ${inFlight.join(", ")}` : "")
         )
         yield* Fiber.interruptAll([...running])
       }
@@ -900,9 +976,10 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         }
       }
       yield* Scope.close(regionScope, Exit.void)
+      openHarnesses.delete(lifetime)
       // Servers and sockets close asynchronously; give them a few turns.
       let handleLeaks: Array<string> = []
-      for (let turn = 0; turn < 20; turn++) {
+      for (let turn = 0; turn < 20 && !lifetime.overlapped; turn++) {
         const after = countHandles()
         handleLeaks = [...after]
           .filter(([name, count]) => count > (handlesBefore.get(name) ?? 0))
@@ -1120,7 +1197,11 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         const before = new Set(running)
         const promise = runTracked(
           region.run(
-            Async.assertTimeLimit(limit, fromMaybePromise(fn)).pipe(
+            // `fn` may do real work (held like real I/O) or run executions (virtual time).
+            Async.assertTimeLimit(
+              limit,
+              callTracked("assertTimeLimit", fn) as Effect.Effect<Awaited<ReturnType<typeof fn>>>
+            ).pipe(
               Effect.tapError(() =>
                 Fiber.interruptAll(
                   [...running].filter((fiber) => !before.has(fiber) && fiber !== self)

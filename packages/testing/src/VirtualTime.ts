@@ -106,7 +106,9 @@ export interface Timing {
  * ```ts
  * import type { VirtualTime } from "@weft/testing"
  * const m: VirtualTime.Measured<number> = {
- *   value: 1, timing: { mode: "auto", virtualMs: 0, realMs: 1, advances: 0 }
+ *   value: 1,
+ *   timing: { mode: "auto", virtualMs: 0, realMs: 1, advances: 0 },
+ *   leaks: { fibers: 0, timers: 0, realWork: [] }
  * }
  * ```
  * @since 0.1.0
@@ -323,6 +325,11 @@ interface RegionMarker {
   readonly mode: Mode
 }
 
+// Set in `fixtureContext`: the fiber runs a fixture call.
+const FixtureCall = Context.Reference<boolean>("@weft/testing/FixtureCall", {
+  defaultValue: () => false
+})
+
 const ActiveRegion = Context.Reference<RegionMarker | undefined>(
   "@weft/testing/VirtualTimeRegion",
   {
@@ -345,7 +352,12 @@ const formatMs = (ms: number): string => (Number.isInteger(ms) ? `${ms}ms` : `${
 
 type Wake =
   | { readonly _tag: "Idle" }
-  | { readonly _tag: "Stuck"; readonly label: string; readonly elapsedMs: number }
+  | {
+      readonly _tag: "Stuck"
+      readonly label: string
+      readonly elapsedMs: number
+      readonly unknown: boolean
+    }
 
 const interruptWithin = (fiber: Fiber.Fiber<unknown, unknown>, waitMs: number) =>
   Effect.callback<void>((resume) => {
@@ -407,10 +419,24 @@ export interface Region {
   readonly now: () => number
   /** Clock milliseconds since the region started. */
   readonly elapsed: () => number
-  /** What is alive in the region right now (call when nothing should be). */
+  /**
+   * What is alive in the region right now (call when nothing should be). Fixture calls still
+   * sleeping on the clock (bound to `fixtureContext`, abandoned by a timed-out node) are cut off
+   * first and not counted.
+   */
   readonly leaks: Effect.Effect<Leaks>
   /** The region's real-work tracker (a no-op unless `"auto"`), for callbacks outside fibers. */
   readonly realWork: RealWorkTracker
+  /**
+   * Marks work of unknown nature — a Promise from user code, which may be real I/O or may wait
+   * on this region's clock — and returns the function that ends it. Call it before starting the
+   * work. It holds time still like real work, except while a fixture bound to
+   * `fixtureContext` has a call in flight or a run started after it is still running (then the
+   * work is waiting on virtual time). A no-op unless `"auto"`.
+   */
+  readonly beginUnknownWork: (label: string) => () => void
+  /** The context to bind `@weft/fixtures` fixtures to: `context`, counting their calls in flight. */
+  readonly fixtureContext: Context.Context<never>
 }
 
 const inheritedRun = <A, E, R>(effect: Effect.Effect<A, E, R>, mode: Mode) =>
@@ -450,7 +476,9 @@ const makeLiveRegion = (): Region => {
     now: () => Date.now(),
     elapsed: () => Date.now() - start,
     leaks: Effect.succeed(noLeaks),
-    realWork: RealWork.defaultValue()
+    realWork: RealWork.defaultValue(),
+    beginUnknownWork: () => () => {},
+    fixtureContext: context
   }
 }
 
@@ -488,12 +516,15 @@ const makeManualRegion = (options: Options) =>
       now: () => testClock.currentTimeMillisUnsafe(),
       elapsed: () => testClock.currentTimeMillisUnsafe() - startTime,
       leaks: Effect.succeed(noLeaks),
-      realWork: RealWork.defaultValue()
+      realWork: RealWork.defaultValue(),
+      beginUnknownWork: () => () => {},
+      fixtureContext: context
     }
     return region
   })
 
 interface ActiveRun {
+  readonly seq: number
   readonly fiber: Fiber.Fiber<unknown, unknown>
   readonly fail: (error: VirtualTimeError) => void
 }
@@ -529,10 +560,23 @@ const makeAutoRegion = (options: Options) =>
       () => poke()
     )
     const activity = () => scheduler.epoch + tracker.epoch
+    // Work of unknown nature waits on virtual time (so must not hold it) while a fixture call
+    // is in flight or a run it started is still going; otherwise it is treated as real work.
+    const holdsTime = (op: realWork.InFlight) =>
+      op.unknown === undefined ||
+      (fixtureFibers === 0 && ![...active].some((run) => run.seq > op.unknown!.runSeq))
+    const realWorkHolds = () => {
+      for (const op of tracker.inFlight.values()) if (holdsTime(op)) return true
+      return false
+    }
     // Quiet = nothing queued, nothing in flight, for two event-loop turns with no activity.
     const confirm = (turnsLeft: number, epoch: number) => {
       if (waiter === undefined) return
-      if (scheduler.queued > 0 || tracker.inFlight.size > 0) return
+      if (scheduler.queued > 0) return
+      if (realWorkHolds()) {
+        armStuckTimer()
+        return
+      }
       if (activity() !== epoch) return poke()
       if (turnsLeft > 1) {
         setImmediate(() => confirm(turnsLeft - 1, epoch))
@@ -550,16 +594,21 @@ const makeAutoRegion = (options: Options) =>
     }
     const armStuckTimer = () => {
       if (waiter === undefined || stuckTimer !== undefined) return
-      const oldest = tracker.oldest()
+      const oldest = tracker.oldest(holdsTime)
       if (oldest === undefined) return
       const remaining = Math.max(0, oldest.startedAt + realWorkTimeout - performance.now())
       stuckTimer = setTimeout(() => {
         stuckTimer = undefined
-        const current = tracker.oldest()
+        const current = tracker.oldest(holdsTime)
         if (current === undefined) return
         const elapsedMs = performance.now() - current.startedAt
         if (elapsedMs >= realWorkTimeout) {
-          wakeUp({ _tag: "Stuck", label: current.label, elapsedMs })
+          wakeUp({
+            _tag: "Stuck",
+            label: current.label,
+            elapsedMs,
+            unknown: current.unknown !== undefined
+          })
         } else {
           armStuckTimer()
         }
@@ -576,7 +625,14 @@ const makeAutoRegion = (options: Options) =>
       }
       setImmediate(check)
     })
-    const testClock = new VirtualClock(startTime, timers, tracker, settled)
+    // Fixture calls sleeping on the clock: a call the test abandoned (its node timed out) is cut
+    // off at the leak check rather than reported — the harness, not the test, handed it out.
+    const fixtureSleepers = new Set<Fiber.Fiber<unknown, unknown>>()
+    const testClock = new VirtualClock(startTime, timers, tracker, settled, (fiber) => {
+      if (!fiber.getRef(FixtureCall)) return undefined
+      fixtureSleepers.add(fiber)
+      return () => fixtureSleepers.delete(fiber)
+    })
     const clock = testClock
     // Fibers started inside the region and not yet ended (detached ones outlive their run).
     let liveFibers = 0
@@ -591,6 +647,20 @@ const makeAutoRegion = (options: Options) =>
         outerMetrics?.recordFiberEnd(context, exit)
       }
     }
+    // Fibers of fixture calls (fixtures bound to `fixtureContext`), counted apart.
+    let fixtureFibers = 0
+    const fixtureMetrics: Metric.FiberRuntimeMetricsService = {
+      recordFiberStart: (context) => {
+        fixtureFibers++
+        fiberMetrics.recordFiberStart(context)
+        poke()
+      },
+      recordFiberEnd: (context, exit) => {
+        fixtureFibers--
+        fiberMetrics.recordFiberEnd(context, exit)
+        poke()
+      }
+    }
     const spans = new SpanTracker()
     const tracer = yield* Tracer.Tracer
     const context = Context.make(Clock.Clock, clock as Clock.Clock).pipe(
@@ -603,9 +673,15 @@ const makeAutoRegion = (options: Options) =>
       ),
       Context.add(ActiveRegion, { mode: "auto" } as RegionMarker | undefined)
     ) as Context.Context<never>
+    const fixtureContext = Context.add(
+      context,
+      Metric.FiberRuntimeMetrics,
+      fixtureMetrics as Metric.FiberRuntimeMetricsService | undefined
+    ).pipe(Context.add(FixtureCall, true))
 
     // --- the driver: one per region, running while any run is active ----------------------------
     const active = new Set<ActiveRun>()
+    let runSeq = 0
     let driving = false
     let advances = 0
     const failAll = (error: VirtualTimeError) => {
@@ -640,7 +716,11 @@ const makeAutoRegion = (options: Options) =>
               message:
                 `real operation "${wake.label}" still in flight after ${Math.round(wake.elapsedMs)}ms ` +
                 `of real time (virtual t=${formatMs(at)}); virtual time is frozen ` +
-                `while real work runs. Raise realWorkTimeout if it is legitimately slow.`
+                `while real work runs. Raise realWorkTimeout if it is legitimately slow.` +
+                (wake.unknown
+                  ? " (A pending Promise from your code is taken for real work; if it waits on " +
+                    "the virtual clock instead, return an Effect.)"
+                  : "")
             })
           )
           continue
@@ -654,7 +734,7 @@ const makeAutoRegion = (options: Options) =>
             !stillWaiting() ||
             activity() !== epoch ||
             scheduler.queued > 0 ||
-            tracker.inFlight.size > 0 ||
+            realWorkHolds() ||
             timers.peek() !== undefined
           ) {
             continue
@@ -713,6 +793,7 @@ const makeAutoRegion = (options: Options) =>
     )
 
     const currentLeaks = Effect.gen(function* () {
+      for (const fiber of [...fixtureSleepers]) fiber.interruptUnsafe()
       // Fibers interrupted on the way out need a few turns to end.
       for (let turn = 0; turn < 5 && (liveFibers > 0 || timers.size > 0); turn++) yield* nextTurn
       const leaks: Leaks = {
@@ -731,12 +812,15 @@ const makeAutoRegion = (options: Options) =>
         const realStart = performance.now()
         const virtualStart = testClock.currentTimeMillisUnsafe()
         const advancesStart = advances
+        // Numbered before it starts, so work it begins counts as begun after it.
+        const seq = ++runSeq
         const fiber = yield* Effect.forkChild(Effect.provideContext(effect, context))
         let verdict: VirtualTimeError | undefined
         let virtualEnd = virtualStart
         let advancesEnd = advancesStart
         yield* Effect.callback<void>((resume) => {
           const run: ActiveRun = {
+            seq,
             fiber,
             fail: (error) => {
               if (!active.delete(run)) return
@@ -784,7 +868,9 @@ const makeAutoRegion = (options: Options) =>
       now: () => testClock.currentTimeMillisUnsafe(),
       elapsed: virtualNow,
       leaks: currentLeaks,
-      realWork: tracker
+      realWork: tracker,
+      beginUnknownWork: (label) => tracker.beginUnknown(label, runSeq),
+      fixtureContext
     }
     return region
   })

@@ -405,6 +405,32 @@ describe("Assert.maxConcurrency", () => {
     Assert.maxConcurrency(parallel, 2)
   })
 
+  it("does not count a hand-over at the same instant between executions as overlap", () => {
+    // Two executions limited to one node at a time: the first ends at t=1000 as the second starts.
+    const single = (id: string, start: number): Assert.Result => ({
+      ...ok,
+      id,
+      trace: events([
+        { type: "node-started", at: start, executionId: id, nodeId: "w", attempt: 1, iteration: 1 },
+        {
+          type: "node-succeeded",
+          at: start + 1000,
+          executionId: id,
+          nodeId: "w",
+          attempt: 1,
+          iteration: 1,
+          duration: 1000
+        }
+      ])
+    })
+    const first = single("first", 0)
+    const second = single("second", 1000)
+    expect(Assert.peakConcurrency([first, second])).toBe(1)
+    expect(Assert.peakConcurrency([second, first])).toBe(1)
+    Assert.maxConcurrency([second, first], 1)
+    expect(Assert.peakConcurrency([first, single("overlapping", 999)])).toBe(2)
+  })
+
   it("fails when the limit was exceeded", () => {
     expect(messageOf(() => Assert.maxConcurrency(parallel, 1)).split("\n")[0]).toBe(
       "assertMaxConcurrency: expected at most 1 nodes running at once, saw 2"

@@ -1,4 +1,4 @@
-import { TestCache } from "@weft/fixtures"
+import { MockHttp, TestCache } from "@weft/fixtures"
 import { Workflow } from "@weft/graph"
 import { Policy } from "@weft/retry"
 import { Effect, Schema } from "effect"
@@ -245,6 +245,22 @@ describe("fault injection", () => {
   )
 
   workflowTest(
+    "failNode reaches the retry policy even when the task's function is not registered",
+    async ({ harness }) => {
+      const wf = Workflow.make("charge")
+        .task("charge", {
+          retry: Policy.fixed({ delay: "1 second", maxAttempts: 3, ...noRetryJitter })
+        })
+        .build()
+      harness.failNode("charge", new ConnectionError({ message: "down" }))
+      const result = await harness.execute(wf)
+      harness.assertWorkflowFailure(result, { node: "charge", tag: "ConnectionError" })
+      harness.assertExecutionCount("charge", 3)
+      expect(result.duration).toBe(2000)
+    }
+  )
+
+  workflowTest(
     "timeoutNode makes attempts hang until the real node timeout fires",
     async ({ harness }) => {
       const wf = Workflow.make("slow")
@@ -365,7 +381,80 @@ describe("sandbox choices", () => {
   })
 })
 
+// A real asynchronous operation the harness is not told about (a real API, a real timer).
+const realCall = <A>(ms: number, value: A) =>
+  new Promise<A>((resolve) => setTimeout(() => resolve(value), ms))
+
 describe("real work", () => {
+  workflowTest(
+    "a registered task function's pending Promise holds virtual time still: no false node timeout",
+    async ({ harness }) => {
+      harness.registerFunction("fetchRates", () => realCall(40, { eur: 1.1 }))
+      const wf = Workflow.make("rates").task("fetch", "fetchRates", { timeout: "1 second" }).build()
+      const result = await harness.execute(wf)
+      harness.assertWorkflowSuccess(result)
+      harness.assertNodeOutput(result, "fetch", 1.1, "eur")
+      expect(result.duration).toBe(0)
+      expect(result.timing.realMs).toBeGreaterThanOrEqual(35)
+    }
+  )
+
+  workflowTest(
+    "a registered function's real work with no timer pending is not taken for a deadlock",
+    async ({ harness }) => {
+      harness.registerFunction("fetchRates", () => realCall(40, { eur: 1.1 }))
+      const result = await harness.execute(Workflow.make("rates").task("fetchRates").build())
+      harness.assertNodeOutput(result, "fetchRates", 1.1, "eur")
+    }
+  )
+
+  workflowTest(
+    "a host function called from a code node holds virtual time while its Promise is pending",
+    async ({ harness }) => {
+      harness.registerFunction("fetchRates", () => realCall(40, { eur: 1.1 }))
+      const wf = Workflow.make("rates")
+        .code("fetch", "return await fetchRates()", { timeout: "1 second" })
+        .build()
+      const result = await harness.execute(wf)
+      harness.assertNodeOutput(result, "fetch", 1.1, "eur")
+      expect(result.duration).toBe(0)
+    }
+  )
+
+  workflowTest(
+    "a registered function awaiting a fixture's virtual delay lets time advance (and time out)",
+    async ({ harness }) => {
+      const http = await harness.mock(
+        "http",
+        MockHttp.make().on("GET", "/rates").delay("30 seconds").reply(200, { eur: 1.1 })
+      )
+      harness.registerFunction("fetchRates", async () => (await http.get("/rates")).body)
+      const slow = Workflow.make("rates").task("fetch", "fetchRates").build()
+      const result = await harness.execute(slow)
+      harness.assertNodeOutput(result, "fetch", 1.1, "eur")
+      expect(result.duration).toBe(30_000)
+      const impatient = Workflow.make("rates")
+        .task("fetch", "fetchRates", { timeout: "5 seconds" })
+        .build()
+      const timedOut = await harness.execute(impatient)
+      harness.assertWorkflowFailure(timedOut, { node: "fetch", tag: "NodeTimedOut" })
+      expect(timedOut.duration).toBe(5_000)
+    }
+  )
+
+  workflowTest(
+    "a resource whose async acquire takes real time is not taken for a deadlock",
+    async ({ harness }) => {
+      const db = await harness.resource("db", {
+        acquire: () => realCall(40, { query: async () => [] as Array<unknown> }),
+        release: () => realCall(20, undefined)
+      })
+      const cache = await harness.resource("cache", () => realCall(40, { get: () => null }))
+      expect(harness.getResource("db")).toBe(db)
+      expect(harness.getResource("cache")).toBe(cache)
+    }
+  )
+
   workflowTest(
     "a real client's pending call holds virtual time still, so a node timeout does not fire under it",
     async ({ harness }) => {
@@ -397,6 +486,30 @@ describe("real work", () => {
       },
       { time: { realWorkTimeout: "100 millis" }, leakCheck: false }
     )
+  })
+})
+
+// Concurrent tests: one holds a server (released at its end) while the other one ends.
+let serverListening: () => void = () => {}
+const listening = new Promise<void>((resolve) => {
+  serverListening = resolve
+})
+describe.concurrent("leak check with concurrent tests", () => {
+  workflowTest("holds a server while a concurrent test ends", async ({ harness }) => {
+    await harness.resource("server", {
+      acquire: () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer().listen(0, "127.0.0.1", () => resolve(s))
+        }),
+      release: (s) => new Promise<void>((resolve) => s.close(() => resolve()))
+    })
+    serverListening()
+    await realCall(400, undefined)
+  })
+
+  workflowTest("does not blame another test's open server on this harness", async ({ harness }) => {
+    await listening
+    expect(harness.results()).toHaveLength(0)
   })
 })
 
@@ -444,6 +557,23 @@ describe("leak check", () => {
     harness.registerFunction("spawn", () => Effect.forkDetach(Effect.never))
     await harness.execute(Workflow.make("leaky").task("spawn").build())
     await expect(harness.close()).resolves.toBeUndefined()
+  })
+
+  it("names the real work a still-running execution waited on (why a test timed out)", async () => {
+    const harness = await Harness.create()
+    let called = false
+    harness.registerFunction("charge", () => {
+      called = true
+      return new Promise(() => {}) // a real call that never answers
+    })
+    const outcome = harness
+      .execute(Workflow.make("stuck").task("charge").build())
+      .catch((error: Error) => error.message)
+    await harness.waitFor(() => called)
+    await expect(harness.close()).rejects.toThrow(
+      "leak check: 1 thing outlived the test:\n  - 1 execution or harness call still running at teardown (interrupted); real work in flight: function charge (node charge)"
+    )
+    expect(await outcome).toMatch(/^interrupted: the harness was closed/)
   })
 
   it("interrupts executions still running at close and releases their resources", async () => {
@@ -585,6 +715,16 @@ describe("harness helpers", () => {
       'harness.getResource: no resource "missing"; registered: (none)'
     )
   })
+
+  workflowTest(
+    "assertTimeLimit holds virtual time while fn does real work, so a quick real call passes",
+    async ({ harness }) => {
+      await expect(harness.assertTimeLimit("2 seconds", () => realCall(40, "done"))).resolves.toBe(
+        "done"
+      )
+      expect(harness.now()).toBe(0)
+    }
+  )
 
   it("refuses to run after close", async () => {
     const harness = await Harness.create()

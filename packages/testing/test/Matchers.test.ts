@@ -39,6 +39,9 @@ describe("custom matchers", () => {
     expect(() => expect(failed).toHaveExecutionCount("charge", 2)).toThrow(
       /expected charge to run 2 times, it ran 1/
     )
+    expect(() => expect(failed).toHaveRetried("charge", 2)).toThrow(
+      /^assertRetried: expected charge to be retried 2 times, it was retried 0 \(1 attempt\)/
+    )
     expect(() => expect(failed).toHaveNodeStatus("charge", "succeeded")).toThrow(
       /expected charge to be succeeded, but it failed/
     )

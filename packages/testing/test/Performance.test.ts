@@ -33,14 +33,16 @@ describe("Performance.assertPerformance", () => {
       Effect.flip(Performance.assertPerformance(slow, { operations: 5, minThroughput: 100 }))
     )
     expect(sequential.message).toMatch(/below the minimum throughput of 100\/s$/)
+    // 20 operations at once take about one 20 ms wait; the bound leaves room for a loaded machine
+    // and is still above what one-at-a-time can reach (at most 50/s).
     const concurrent = await Effect.runPromise(
       Performance.assertPerformance(slow, {
-        operations: 10,
+        operations: 20,
         concurrency: "unbounded",
-        minThroughput: 100
+        minThroughput: 60
       })
     )
-    expect(concurrent.throughput).toBeGreaterThan(100)
+    expect(concurrent.throughput).toBeGreaterThan(60)
   })
 
   it("has a Promise twin", async () => {

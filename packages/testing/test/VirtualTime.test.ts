@@ -96,7 +96,7 @@ describe("VirtualTime.run", () => {
       yield* Deferred.await(never).pipe(Effect.withSpan("wait for approval"))
     }).pipe(Effect.withSpan("checkout"))
     const error = await Effect.runPromise(Effect.flip(VirtualTime.run(stuck)))
-    expect(performance.now() - started).toBeLessThan(1_000)
+    expect(performance.now() - started).toBeLessThan(3_000)
     expect(error._tag).toBe("VirtualTimeDeadlock")
     expect(error.message).toMatchInlineSnapshot(
       `"deadlock at virtual t=1500ms: no fiber can run, no real work is in flight and no timer is pending, so the program can never finish. Still open: checkout > wait for approval. (If it awaits real I/O, mark that work with withRealWork.)"`

@@ -92,6 +92,9 @@ describe("harness.effect.start", () => {
       harness.assertNodeOutput(result, "listen", [1])
       expect(result.duration).toBe(10_000)
       expect(execution.trace().some((e) => e.type === "event-received")).toBe(true)
+      // the result is recorded with its virtual and real durations
+      expect(harness.lastResult().timing.virtualMs).toBe(10_000)
+      expect(harness.lastResult().timing.realMs).toBeGreaterThan(0)
     }).pipe(Effect.scoped, Effect.provide(WorkflowTest.layer()))
   )
 })

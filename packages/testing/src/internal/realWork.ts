@@ -26,6 +26,11 @@ export const withRealWork = <A, E, R>(
 export interface InFlight {
   readonly label: string
   readonly startedAt: number
+  /**
+   * Set for work of unknown nature (a Promise from user code): it may be real I/O or may wait on
+   * the region's own clock. `runSeq` is the region's run counter when it began.
+   */
+  readonly unknown?: { readonly runSeq: number }
 }
 
 /** The tracker `@weft/testing` provides: counts operations in flight, remembers their labels. */
@@ -35,12 +40,20 @@ export class CountingTracker implements RealWorkTracker {
   epoch = 0
   constructor(
     private readonly onBegin: () => void,
-    private readonly onAllEnded: () => void
+    private readonly onEnded: () => void
   ) {}
 
-  readonly begin = (label: string): (() => void) => {
+  readonly begin = (label: string): (() => void) =>
+    this.add({ label, startedAt: performance.now() })
+
+  /** Marks work that may be real or may wait on the region's clock (see `InFlight.unknown`). */
+  beginUnknown(label: string, runSeq: number): () => void {
+    return this.add({ label, startedAt: performance.now(), unknown: { runSeq } })
+  }
+
+  private add(op: InFlight): () => void {
     const id = this.nextId++
-    this.inFlight.set(id, { label, startedAt: performance.now() })
+    this.inFlight.set(id, op)
     this.epoch++
     this.onBegin()
     let ended = false
@@ -49,13 +62,15 @@ export class CountingTracker implements RealWorkTracker {
       ended = true
       this.inFlight.delete(id)
       this.epoch++
-      if (this.inFlight.size === 0) this.onAllEnded()
+      this.onEnded()
     }
   }
 
-  oldest(): InFlight | undefined {
+  /** The oldest operation for which `holds` is true (by default: any). */
+  oldest(holds: (op: InFlight) => boolean = () => true): InFlight | undefined {
     let oldest: InFlight | undefined
     for (const op of this.inFlight.values()) {
+      if (!holds(op)) continue
       if (oldest === undefined || op.startedAt < oldest.startedAt) oldest = op
     }
     return oldest

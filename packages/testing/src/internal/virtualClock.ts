@@ -2,7 +2,7 @@
 // `TestClock.adjust` / `setTime` / `withLive` work inside a region), but its sleeps wait on
 // callbacks kept in a heap, so an advance is a synchronous wake of the sleeps due — no fibers
 // forked, no scheduler turns (TestClock.setTime in effect 4.1 costs about a millisecond).
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Duration, Effect, type Fiber } from "effect"
 import type { TestClock } from "effect/testing"
 import type { CountingTracker } from "./realWork.js"
 import type { TimerHeap } from "./timerHeap.js"
@@ -18,7 +18,11 @@ export class VirtualClock implements TestClock.TestClock {
     private readonly timers: TimerHeap,
     private readonly tracker: CountingTracker,
     /** Resolves once nothing runnable is queued (used between wake-ups of `adjust`). */
-    private readonly settled: Effect.Effect<void>
+    private readonly settled: Effect.Effect<void>,
+    /** Told about each sleeping fiber; returns what to call when its sleep ends. */
+    private readonly onSleep: (
+      fiber: Fiber.Fiber<unknown, unknown>
+    ) => (() => void) | undefined = () => undefined
   ) {
     this.now = start
   }
@@ -37,14 +41,23 @@ export class VirtualClock implements TestClock.TestClock {
   readonly monotonicTimeNanos = Effect.sync(() => this.monotonicTimeNanosUnsafe())
 
   sleep(duration: Duration.Duration): Effect.Effect<void> {
-    return Effect.callback<void>((resume) => {
-      const deadline = this.now + Duration.toMillis(duration)
-      if (!(deadline > this.now)) return resume(Effect.void)
-      // An infinite sleep never fires: it is not a timer the driver can advance to.
-      if (!Number.isFinite(deadline)) return
-      const entry = this.timers.add(deadline, () => resume(Effect.void))
-      return Effect.sync(() => this.timers.remove(entry))
-    })
+    return Effect.withFiber((fiber) =>
+      Effect.callback<void>((resume) => {
+        const deadline = this.now + Duration.toMillis(duration)
+        if (!(deadline > this.now)) return resume(Effect.void)
+        // An infinite sleep never fires: it is not a timer the driver can advance to.
+        if (!Number.isFinite(deadline)) return
+        const ended = this.onSleep(fiber)
+        const entry = this.timers.add(deadline, () => {
+          ended?.()
+          resume(Effect.void)
+        })
+        return Effect.sync(() => {
+          ended?.()
+          this.timers.remove(entry)
+        })
+      })
+    )
   }
 
   /** Moves to the next deadline at or before `target` and wakes every sleep due then. */

@@ -8,7 +8,7 @@ import { expect } from "vitest"
 
 const twoTasks = (mode: "parallel" | "sequential") => {
   const builder = Workflow.make(`concurrent_${mode}`)
-    .code("task1", "const start = Date.now(); await sleep(1000); return { task: 'task1' }")
+    .code("task1", "await sleep(1000); return { task: 'task1' }")
     .code("task2", "await sleep(1000); return { task: 'task2' }")
   return (mode === "parallel" ? builder.parallel() : builder.sequential()).build()
 }

@@ -6,7 +6,7 @@
 import { MockResource, TestDatabase } from "@weft/fixtures"
 import { Workflow } from "@weft/graph"
 import { workflowTest } from "@weft/testing"
-import { expect } from "vitest"
+import { afterAll, beforeAll, expect } from "vitest"
 
 interface Warehouse {
   bulk_insert(
@@ -14,6 +14,15 @@ interface Warehouse {
     rows: ReadonlyArray<{ readonly id: number; readonly total_cents: number }>
   ): Promise<{ inserted: number }>
 }
+
+// Starting PGlite takes seconds (far more on a loaded CI machine): start it once, before the
+// tests, with room to spare — not inside the first test's timeout. With a server URL this is
+// just a quick connect.
+beforeAll(async () => {
+  const warm = await TestDatabase.open()
+  await warm.close()
+}, 120_000)
+afterAll(() => TestDatabase.closeSharedPglite())
 
 const etl = Workflow.make("daily_etl")
   .code(
@@ -72,9 +81,18 @@ workflowTest("the daily ETL moves the day's orders into the warehouse", async ({
     ],
     "processed_records"
   )
-  harness.assertResourceCalled("warehouse", "bulk_insert", { times: 1 })
+  harness.assertResourceCalled("warehouse", "bulk_insert", {
+    times: 1,
+    with: [
+      "daily_totals",
+      [
+        { id: 1, total_cents: 1050 },
+        { id: 2, total_cents: 425 }
+      ]
+    ]
+  })
   harness.assertNodeOutput(result, "load", 2, "inserted")
-  expect(warehouse.calls("bulk_insert")[0]?.args[0]).toBe("daily_totals")
+  expect(warehouse.callCount("bulk_insert")).toBe(1)
 })
 
 workflowTest("a day without orders loads nothing", async ({ harness }) => {

@@ -45,6 +45,27 @@ workflowTest("a slow service is slow on the virtual clock only", async ({ harnes
   expect(result.timing.realMs).toBeLessThan(5_000)
 })
 
+workflowTest("a service slower than the node's timeout fails the node", async ({ harness }) => {
+  await harness.mock(
+    "http",
+    MockHttp.make().on("GET", "/api/data").delay("30 seconds").reply(200, { data: "late" })
+  )
+  const impatient = Workflow.make("api_test")
+    .code(
+      "fetch_api",
+      `const http = await getResource("http")
+       return { api_data: (await http.get("/api/data")).body.data }`,
+      { timeout: "5 seconds" }
+    )
+    .build()
+
+  const result = await harness.execute(impatient)
+
+  harness.assertWorkflowFailure(result, { node: "fetch_api", tag: "NodeTimedOut" })
+  expect(result.duration).toBe(5_000)
+  // the abandoned request is cut off when the test ends: no leak to report
+})
+
 workflowTest(
   "an unmatched request fails the node, naming the routes that exist",
   async ({ harness }) => {
