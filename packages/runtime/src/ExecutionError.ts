@@ -215,8 +215,9 @@ export class ExecutionCancelled extends Schema.TaggedError<ExecutionCancelled>()
 ) {}
 
 /**
- * The workflow cannot be executed as given (for example a node outside a loop that sits between
- * two nodes of that loop, or an invalid retry policy on a node).
+ * The workflow cannot be executed as given: an unvalidated value with structural problems (unknown
+ * or duplicate nodes, a cycle, a malformed shape — listed in `issues`, as `@weft/graph` reports
+ * them), a node outside a loop that sits between two nodes of that loop, or an invalid retry policy.
  *
  * @example
  * ```ts
@@ -230,7 +231,13 @@ export class WorkflowNotExecutable extends Schema.TaggedError<WorkflowNotExecuta
   "WorkflowNotExecutable",
   {
     workflowId: Schema.String,
-    message: Schema.String
+    message: Schema.String,
+    /** When the workflow value is invalid: the `@weft/graph` validation issues, each with its location. */
+    issues: Schema.optional(
+      Schema.Array(
+        Schema.Struct({ code: Schema.String, path: Schema.String, message: Schema.String })
+      )
+    )
   }
 ) {}
 

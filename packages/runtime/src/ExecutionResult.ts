@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { Schema } from "effect"
+import { Path } from "@weft/graph"
+import { Result, type Schema } from "effect"
 import type { ExecutionError } from "./ExecutionError.js"
 import type { ExecutionStatus, NodeStatus, TraceEvent } from "./Trace.js"
 
@@ -88,15 +89,9 @@ export const getOutput = (
   path: string = ""
 ): Json | undefined => {
   if (!Object.hasOwn(result.outputs, nodeId)) return undefined
-  let current: unknown = result.outputs[nodeId]
-  if (path === "") return current as Json
-  for (const segment of path.split(".")) {
-    if (typeof current !== "object" || current === null || !Object.hasOwn(current, segment)) {
-      return undefined
-    }
-    current = (current as Record<string, unknown>)[segment]
-  }
-  return current as Json
+  // the same path semantics as connections (`@weft/graph`'s Path.get)
+  const found = Path.get(result.outputs[nodeId], path)
+  return Result.isSuccess(found) ? found.success : undefined
 }
 
 /**

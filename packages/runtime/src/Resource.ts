@@ -77,19 +77,39 @@ export const make = <A>(
   acquire: () => A | PromiseLike<A>,
   release?: (resource: A) => void | PromiseLike<void>
 ): Resource<A> => {
-  const acquireEffect = Effect.tryPromise({
-    try: async () => await acquire(),
-    catch: (error) => error
+  const releaseEffect = (resource: A): Effect.Effect<void> =>
+    Effect.promise(async () => {
+      await release?.(resource)
+    })
+  // Interruptible, so a hung connect does not block the node's timeout or the run's cancellation;
+  // a connection that arrives after the interruption is released at once.
+  const acquireEffect = Effect.callback<A, unknown>((resume) => {
+    let interrupted = false
+    new Promise<A>((resolve) => resolve(acquire())).then(
+      (resource) => {
+        if (!interrupted) resume(Effect.succeed(resource))
+        else if (release !== undefined)
+          void Promise.resolve(resource)
+            .then(release)
+            .catch(() => {})
+      },
+      (error) => {
+        if (!interrupted) resume(Effect.fail(error))
+      }
+    )
+    return Effect.sync(() => {
+      interrupted = true
+    })
   })
   return {
     [TypeId]: TypeId,
     acquire:
       release === undefined
         ? acquireEffect
-        : Effect.acquireRelease(acquireEffect, (resource) =>
-            Effect.promise(async () => {
-              await release(resource)
-            }).pipe(Effect.ignore)
+        : Effect.uninterruptibleMask((restore) =>
+            Effect.tap(restore(acquireEffect), (resource) =>
+              Effect.addFinalizer(() => releaseEffect(resource))
+            )
           )
   }
 }

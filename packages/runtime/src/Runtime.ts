@@ -313,10 +313,11 @@ class RuntimeImpl implements Runtime {
       this.functionTable.set(name, fn)
     Object.assign(this.resourceTable, options.resources)
     const limit = options.concurrency
+    // not a finite number (NaN, Infinity, "unbounded", absent): no runtime-wide limit
     this.semaphore =
-      limit === undefined || limit === "unbounded"
-        ? undefined
-        : Semaphore.makeUnsafe(Math.max(1, limit))
+      typeof limit === "number" && Number.isFinite(limit)
+        ? Semaphore.makeUnsafe(Math.max(1, Math.floor(limit)))
+        : undefined
   }
 
   registerFunction = (name: string, fn: RegisteredFunction): Runtime => {

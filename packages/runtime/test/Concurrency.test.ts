@@ -143,4 +143,63 @@ describe("scheduling", () => {
       assert.isBelow(Date.now() - started, 10_000)
     }).pipe(Effect.provide(sandbox))
   )
+  it.effect(
+    "a node waiting out a retry backoff does not hold a slot of the runtime-wide limit",
+    () =>
+      Effect.gen(function* () {
+        let calls = 0
+        const runtime = Runtime.make({
+          concurrency: 1,
+          functions: {
+            flaky: () =>
+              ++calls === 1 ? Effect.fail({ _tag: "Busy", message: "try later" }) : "ok",
+            quick: () => Effect.as(Effect.sleep(10), "quick")
+          }
+        })
+        const retrying = workflow("retrying", [
+          task("flaky", {
+            retry: { maxAttempts: 2, backoff: { kind: "fixed", delay: 3_600_000 }, jitter: "none" }
+          })
+        ])
+        const other = workflow("other", [task("quick")])
+        const slow = yield* Effect.forkChild(runtime.execute(retrying))
+        const fast = yield* Effect.forkChild(runtime.execute(other))
+        yield* TestClock.adjust(10)
+        const quick = yield* Fiber.join(fast)
+        assert.strictEqual(quick.status, "succeeded")
+        assert.strictEqual(quick.duration, 10)
+        yield* TestClock.adjust(3_600_000)
+        const flaky = yield* Fiber.join(slow)
+        assert.strictEqual(flaky.status, "succeeded")
+        assert.strictEqual(flaky.counts.flaky, 2)
+      }).pipe(Effect.provide(sandbox))
+  )
+  it.effect("a concurrency option that is not a number of nodes does not stall the run", () =>
+    Effect.gen(function* () {
+      const wf = workflow("nan", [task("a"), task("b")], [], { concurrency: 1 })
+      const functions = {
+        a: () => Effect.as(Effect.sleep(100), 1),
+        b: () => Effect.as(Effect.sleep(100), 2)
+      }
+      const fiber = yield* Effect.forkChild(
+        Effect.all(
+          [
+            Runtime.execute(wf, {}, { functions, concurrency: Number.NaN }),
+            Runtime.make({ concurrency: Number.NaN, functions }).execute(wf)
+          ],
+          { concurrency: "unbounded" }
+        )
+      )
+      yield* TestClock.adjust(200)
+      const results = yield* Fiber.join(fiber)
+      // NaN falls back to the workflow's limit (1): one node after the other
+      assert.deepStrictEqual(
+        results.map((r) => [r.status, r.duration]),
+        [
+          ["succeeded", 200],
+          ["succeeded", 200]
+        ]
+      )
+    }).pipe(Effect.provide(sandbox))
+  )
 })

@@ -232,3 +232,68 @@ describe("failures", () => {
     }).pipe(Effect.provide(sandbox))
   )
 })
+
+describe("outputs are JSON", () => {
+  it.effect(
+    "a task returning what JSON cannot hold fails, not retried, and the result stays JSON",
+    () =>
+      Effect.gen(function* () {
+        const cyclic: { self?: unknown } = {}
+        cyclic.self = cyclic
+        const wf = workflow(
+          "not-json",
+          [
+            task("big", { retry: { maxAttempts: 3, backoff: { kind: "none" }, jitter: "none" } }),
+            task("loop"),
+            task("fine")
+          ],
+          [],
+          { failureMode: "continue" }
+        )
+        const result = yield* Runtime.execute(
+          wf,
+          {},
+          {
+            functions: {
+              big: () => ({ total: { cents: 10n } }),
+              loop: () => cyclic,
+              fine: () => ({ at: new Date(0), rows: [[1], [1]] })
+            }
+          }
+        )
+        assert.strictEqual(result.status, "failed")
+        assert.strictEqual(result.counts.big, 1)
+        const big = result.nodes.big!.error!
+        assert.strictEqual(big._tag, "NodeFailed")
+        if (big._tag === "NodeFailed") assert.strictEqual(big.errorTag, "OutputNotJson")
+        assert.include(big.message, "a BigInt at total.cents")
+        assert.include(result.nodes.loop!.error!.message, "a circular reference at self")
+        assert.strictEqual(result.nodes.fine!.status, "succeeded")
+        const back = JSON.parse(JSON.stringify(result))
+        assert.deepStrictEqual(back.outputs, {
+          fine: { at: "1970-01-01T00:00:00.000Z", rows: [[1], [1]] }
+        })
+      }).pipe(Effect.provide(sandbox))
+  )
+  it.effect(
+    "a task failing with a value JSON cannot hold (NaN, Infinity) is a recorded NodeFailed",
+    () =>
+      Effect.gen(function* () {
+        for (const thrown of [Number.NaN, Number.POSITIVE_INFINITY]) {
+          const wf = workflow("odd-error", [task("a")])
+          const result = yield* Runtime.execute(
+            wf,
+            {},
+            { functions: { a: () => Effect.fail(thrown) } }
+          )
+          const error = result.errors[0]!
+          assert.strictEqual(error._tag, "NodeFailed")
+          if (error._tag !== "NodeFailed") return
+          assert.strictEqual(error.nodeId, "a")
+          assert.strictEqual(error.attempt, 1)
+          assert.strictEqual(error.cause, String(thrown))
+          assert.strictEqual(JSON.parse(JSON.stringify(result)).errors[0].cause, String(thrown))
+        }
+      }).pipe(Effect.provide(sandbox))
+  )
+})

@@ -99,4 +99,62 @@ describe("loops", () => {
       )
     }).pipe(Effect.provide(sandbox))
   )
+  it.effect(
+    "a convergence path that is not in the output fails at once, not after maxIterations",
+    () =>
+      Effect.gen(function* () {
+        const wf = workflow("typo", [task("step")], [connect("step", "value", "step", "x")], {}, [
+          {
+            id: "smoothing",
+            nodes: ["step"],
+            maxIterations: 20,
+            until: { kind: "converged", node: "step", output: "valeu", tolerance: 0.01 },
+            onMaxIterations: "succeed"
+          }
+        ])
+        const result = yield* Runtime.execute(
+          wf,
+          {},
+          {
+            functions: {
+              step: (inputs: { readonly x?: number }) => ({ value: ((inputs.x ?? 0) + 10) / 2 })
+            }
+          }
+        )
+        assert.strictEqual(result.status, "failed")
+        assert.strictEqual(result.counts.step, 1)
+        const error = result.errors[0]!
+        assert.strictEqual(error._tag, "InputPathNotFound")
+        if (error._tag !== "InputPathNotFound") return
+        assert.strictEqual(error.from, "step")
+        assert.strictEqual(error.path, "valeu")
+        assert.deepStrictEqual(error.available, ["value"])
+        assert.include(error.message, "loop smoothing")
+      }).pipe(Effect.provide(sandbox))
+  )
+
+  it.effect(
+    "a convergence value that is not a number fails with LoopDidNotConverge saying so",
+    () =>
+      Effect.gen(function* () {
+        const wf = workflow("text", [task("step")], [], {}, [
+          {
+            id: "l",
+            nodes: ["step"],
+            maxIterations: 5,
+            until: { kind: "converged", node: "step", output: "value", tolerance: 0 },
+            onMaxIterations: "succeed"
+          }
+        ])
+        const result = yield* Runtime.execute(
+          wf,
+          {},
+          { functions: { step: () => ({ value: "10" }) } }
+        )
+        assert.strictEqual(result.status, "failed")
+        assert.strictEqual(result.counts.step, 1)
+        assert.strictEqual(result.errors[0]!._tag, "LoopDidNotConverge")
+        assert.include(result.errors[0]!.message, "not a number")
+      }).pipe(Effect.provide(sandbox))
+  )
 })

@@ -138,4 +138,32 @@ describe("observability", () => {
         assert.strictEqual(result.duration, 1200)
       }).pipe(Effect.provide(sandbox))
   )
+  it.effect("an onEvent callback or subscriber that throws changes nothing about the run", () =>
+    Effect.gen(function* () {
+      const wf = workflow("observed", [task("a"), task("b")], [connect("a", "", "b", "x")])
+      for (const type of [
+        "execution-started",
+        "node-scheduled",
+        "node-started",
+        "node-succeeded",
+        "execution-finished"
+      ]) {
+        const execution = yield* Runtime.start(
+          wf,
+          {},
+          {
+            functions: { a: () => 1, b: () => 2 },
+            onEvent: (event) => {
+              if (event.type === type) throw new Error(`progress bar bug on ${type}`)
+            }
+          }
+        )
+        const result = yield* execution.result
+        assert.strictEqual(result.status, "succeeded", type)
+        assert.deepStrictEqual(result.outputs, { a: 1, b: 2 })
+        assert.deepStrictEqual(result.errors, [])
+        assert.strictEqual(result.trace.at(-1)?.type, "execution-finished")
+      }
+    }).pipe(Effect.provide(sandbox))
+  )
 })

@@ -222,4 +222,109 @@ describe("resources", () => {
       assert.deepStrictEqual(log, ["build cache", "release cache"])
     }).pipe(Effect.provide(sandbox))
   )
+  it.effect(
+    "a release that fails is recorded as ResourceFailed; the others are still released",
+    () =>
+      Effect.gen(function* () {
+        const log: Array<string> = []
+        const wf = workflow("bad-release", [task("a", { resources: ["first", "throws", "dies"] })])
+        const result = yield* Runtime.execute(
+          wf,
+          {},
+          {
+            functions: { a: () => "done" },
+            resources: {
+              first: tracked(log, "first"),
+              throws: Resource.make(
+                () => ({}),
+                () => {
+                  throw new Error("socket already closed")
+                }
+              ),
+              dies: Resource.effect(
+                Effect.acquireRelease(Effect.succeed({}), () => Effect.die("release bug"))
+              )
+            }
+          }
+        )
+        assert.deepStrictEqual(log, ["open first", "close first"])
+        assert.strictEqual(result.outputs.a, "done")
+        assert.strictEqual(result.status, "failed")
+        assert.deepStrictEqual(
+          result.errors.map((e) => [e._tag, e._tag === "ResourceFailed" ? e.resource : ""]),
+          [
+            ["ResourceFailed", "dies"],
+            ["ResourceFailed", "throws"]
+          ]
+        )
+        assert.include(result.errors[1]!.message, "socket already closed")
+        assert.strictEqual(JSON.parse(JSON.stringify(result)).errors[0]._tag, "ResourceFailed")
+      }).pipe(Effect.provide(sandbox))
+  )
+  it.effect("the node timeout bounds the eager acquisition of its resources", () =>
+    Effect.gen(function* () {
+      const log: Array<string> = []
+      let connected: (value: object) => void = () => {}
+      const hangs = Resource.make(
+        () => {
+          log.push("connecting")
+          return new Promise<object>((resolve) => {
+            connected = resolve
+          })
+        },
+        () => {
+          log.push("released")
+        }
+      )
+      let ran = false
+      const wf = workflow("hung-db", [task("load", { resources: ["db"], timeout: 500 })])
+      const fiber = yield* Effect.forkChild(
+        Runtime.execute(
+          wf,
+          {},
+          { functions: { load: () => (ran = true) }, resources: { db: hangs } }
+        )
+      )
+      yield* TestClock.adjust(500)
+      const result = yield* Fiber.join(fiber)
+      assert.isFalse(ran)
+      assert.strictEqual(result.status, "failed")
+      assert.strictEqual(result.nodes.load!.status, "timed-out")
+      const error = result.errors[0]!
+      assert.strictEqual(error._tag, "NodeTimedOut")
+      assert.include(error.message, "acquiring its resources")
+      assert.strictEqual(result.duration, 500)
+      assert.deepStrictEqual(log, ["connecting"])
+      // the connection arrives after all: it is released at once, not leaked
+      connected({})
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      assert.deepStrictEqual(log, ["connecting", "released"])
+    }).pipe(Effect.provide(sandbox))
+  )
+  it.effect("a workflow timeout is not blocked by a resource whose connect hangs", () =>
+    Effect.gen(function* () {
+      const hangs = Resource.make(
+        () => new Promise<object>(() => {}),
+        () => {}
+      )
+      const wf = workflow("hung-connect", [task("load")], [], { timeout: 1000 })
+      const fiber = yield* Effect.forkChild(
+        Runtime.execute(
+          wf,
+          {},
+          {
+            resources: { db: hangs },
+            functions: {
+              load: (_: unknown, context: Runtime.TaskContext) => context.resource("db")
+            }
+          }
+        )
+      )
+      yield* TestClock.adjust(1000)
+      const result = yield* Fiber.join(fiber)
+      assert.strictEqual(result.status, "timed-out")
+      assert.strictEqual(result.nodes.load!.status, "timed-out")
+      assert.strictEqual(result.duration, 1000)
+    }).pipe(Effect.provide(sandbox))
+  )
 })

@@ -103,6 +103,15 @@ export class Control {
   }
 }
 
+/** Observers (progress bars, UIs) cannot change the run: an exception they throw is dropped. */
+const notifyObserver = (observer: (event: TraceEvent) => void, event: TraceEvent): void => {
+  try {
+    observer(event)
+  } catch {
+    // ignored on purpose: a trace observer's bug must not fail, cancel or crash the execution
+  }
+}
+
 const PENDING = 0
 const RUNNING = 1
 const SUCCEEDED = 2
@@ -217,7 +226,7 @@ class ExecutionState {
   ) {
     this.plan = plan
     const workflow = plan.workflow
-    this.workflowId = workflow.id
+    this.workflowId = typeof workflow.id === "string" ? workflow.id : String(workflow.id)
     this.executionId = control.executionId
     const n = workflow.nodes.length
     this.nodeCount = n
@@ -237,7 +246,12 @@ class ExecutionState {
     this.ready = new IntHeap(plan.rank)
     this.fibers = new Array(units)
     const settings = workflow.settings
-    const concurrency = config.concurrency ?? settings.concurrency
+    // an override that is not a limit (NaN, a string from untyped code) would stall the run
+    const override = config.concurrency
+    const concurrency =
+      override === "unbounded" || (typeof override === "number" && !Number.isNaN(override))
+        ? override
+        : settings.concurrency
     this.limit =
       settings.mode === "sequential"
         ? 1
@@ -288,8 +302,10 @@ class ExecutionState {
     const control = this.control
     control.trace.push(event)
     const onEvent = this.config.onEvent
-    if (onEvent !== undefined) onEvent(event)
-    if (control.listeners.size > 0) for (const listener of control.listeners) listener(event)
+    if (onEvent !== undefined) notifyObserver(onEvent, event)
+    if (control.listeners.size > 0) {
+      for (const listener of control.listeners) notifyObserver(listener, event)
+    }
   }
 
   notify(): void {
@@ -828,13 +844,52 @@ const runTask = (
   attempt: number
 ): Effect.Effect<Json, unknown> => {
   const context = new TaskContext(state, node.id, iteration, attempt)
-  return Effect.map(
+  return Effect.flatMap(
     callValue<Json | undefined>(
       () => (fn as (...a: ReadonlyArray<unknown>) => unknown)(inputs, context),
       () => context.abort()
     ),
-    (output) => (output === undefined ? null : output)
+    (output): Effect.Effect<Json, unknown> => {
+      if (output === undefined || output === null) return Effect.succeed(null)
+      if (typeof output !== "object" && typeof output !== "bigint") return Effect.succeed(output)
+      const problem = notJson(output, "", [])
+      return problem === undefined
+        ? Effect.succeed(output)
+        : Effect.fail({
+            _tag: "OutputNotJson",
+            retryable: false,
+            message: `task ${node.id} returned an output that JSON cannot hold (${problem}); node outputs are JSON (the result is serialised, and a durable backend stores them)`
+          })
+    }
   )
+}
+
+/** Why `value` would not survive `JSON.stringify` (a BigInt, a cycle), or `undefined`. */
+const notJson = (value: unknown, path: string, ancestors: Array<object>): string | undefined => {
+  if (typeof value === "bigint") return `a BigInt at ${path === "" ? "the top" : path}`
+  if (typeof value !== "object" || value === null) return undefined
+  // toJSON decides its own form (Date, fixtures' HTTP responses)
+  if (typeof (value as { readonly toJSON?: unknown }).toJSON === "function") return undefined
+  if (ancestors.includes(value)) return `a circular reference at ${path === "" ? "the top" : path}`
+  ancestors.push(value)
+  let problem: string | undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && problem === undefined; i++) {
+      problem = notJson(value[i], path === "" ? String(i) : `${path}.${i}`, ancestors)
+    }
+  } else {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue
+      problem = notJson(
+        (value as Record<string, unknown>)[key],
+        path === "" ? key : `${path}.${key}`,
+        ancestors
+      )
+      if (problem !== undefined) break
+    }
+  }
+  ancestors.pop()
+  return problem
 }
 
 const policyFor = (
@@ -900,7 +955,8 @@ const runNode = (state: ExecutionState, index: number, iteration: number): Effec
 
     const timeout = node.timeout
     const scheduler = state.scheduler
-    const single: Effect.Effect<Json, unknown> = Effect.suspend(() => {
+    const semaphore = state.config.semaphore
+    let single: Effect.Effect<Json, unknown> = Effect.suspend(() => {
       attempt++
       state.attempts[index]!++
       state.emit({
@@ -944,6 +1000,8 @@ const runNode = (state: ExecutionState, index: number, iteration: number): Effec
       }
       return body
     })
+    // the runtime-wide limit counts attempts that run, not nodes waiting out a retry backoff
+    if (semaphore !== undefined) single = Semaphore.withPermits(semaphore, 1)(single)
     let run: Effect.Effect<Json, unknown> =
       policy === undefined
         ? single
@@ -979,13 +1037,28 @@ const runNode = (state: ExecutionState, index: number, iteration: number): Effec
     const eager = node.resources
     if (eager.length > 0) {
       const registry = state.resources
-      run = Effect.andThen(
-        Effect.forEach(eager, (name) => registry.acquire(name, nodeId), { discard: true }),
-        run
+      let acquire: Effect.Effect<void, unknown> = Effect.forEach(
+        eager,
+        (name) => registry.acquire(name, nodeId),
+        { discard: true }
       )
+      // a hung connection must not outlive the node's timeout
+      if (timeout !== undefined) {
+        acquire = Effect.timeoutOrElse(acquire, {
+          duration: timeout,
+          orElse: () =>
+            Effect.fail(
+              new NodeTimedOut({
+                nodeId,
+                attempt: 0,
+                timeout,
+                message: `node ${nodeId} timed out after ${timeout}ms acquiring its resources (${eager.join(", ")})`
+              })
+            )
+        })
+      }
+      run = Effect.andThen(acquire, run)
     }
-    const semaphore = state.config.semaphore
-    if (semaphore !== undefined) run = Semaphore.withPermits(semaphore, 1)(run)
     const recorded = Effect.matchCauseEffect(run, {
       onSuccess: (output) =>
         Effect.succeed(recordSuccess(state, index, iteration, attempt, started, output)),
@@ -1036,7 +1109,30 @@ const checkConvergence = (
     const index = state.plan.nodeIndex.get(until.node)
     const output = index === undefined ? undefined : state.outputs[index]
     const value = getPath(output, until.output === "" ? [] : until.output.split("."))
-    const number = typeof value === "number" && Number.isFinite(value) ? value : undefined
+    // a typo in the path or a non-numeric value would otherwise "never converge" silently
+    if (value instanceof PathMiss) {
+      return Effect.fail(
+        new InputPathNotFound({
+          nodeId: until.node,
+          input: `until (loop ${loop.id})`,
+          from: until.node,
+          path: until.output,
+          missing: value.missing,
+          available: [...value.available],
+          message: `loop ${loop.id} converges on "${until.output}" of node ${until.node}, which does not exist in its output (no "${value.missing}"; available: ${value.available.length === 0 ? "(none)" : value.available.join(", ")})`
+        })
+      )
+    }
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      return Effect.fail(
+        new LoopDidNotConverge({
+          loopId: loop.id,
+          iterations: iteration,
+          message: `loop ${loop.id} converges on "${until.output}" of node ${until.node}, but its value in iteration ${iteration} is not a number (got ${JSON.stringify(value) ?? String(value)})`
+        })
+      )
+    }
+    const number: number | undefined = value
     const before = previous.value
     previous.value = number
     return Effect.succeed(
@@ -1305,7 +1401,7 @@ export const sendEvent = (control: Control, event: Json, at: number): void => {
   control.offer(event)
   const trace: TraceEvent = { type: "event-received", at, executionId: control.executionId, event }
   control.trace.push(trace)
-  for (const listener of control.listeners) listener(trace)
+  for (const listener of control.listeners) notifyObserver(listener, trace)
 }
 
 export const execute = (
@@ -1322,8 +1418,6 @@ export const execute = (
     const state = new ExecutionState(plan, params, config, control, clock, scheduler)
     state.startTime = state.now()
     state.spans = tracer !== Tracer.nativeTracer
-    const timeout = workflow.settings.timeout
-    if (timeout !== undefined) state.deadline = state.startTime + timeout
     state.emit({
       type: "execution-started",
       at: state.startTime,
@@ -1332,10 +1426,16 @@ export const execute = (
     })
     if (plan.problem !== undefined) {
       state.errors.push(
-        new WorkflowNotExecutable({ workflowId: state.workflowId, message: plan.problem })
+        new WorkflowNotExecutable({
+          workflowId: state.workflowId,
+          message: plan.problem,
+          ...(plan.issues.length === 0 ? {} : { issues: plan.issues })
+        })
       )
       return state.buildResult(false)
     }
+    const timeout = plan.workflow.settings.timeout
+    if (timeout !== undefined) state.deadline = state.startTime + timeout
     state.sandbox = yield* Sandbox
     state.context = (yield* Effect.context<never>()) as Context.Context<never>
     const scope = yield* Scope.make()
@@ -1355,6 +1455,9 @@ export const execute = (
           executionId: state.executionId,
           resource
         }),
+      releaseFailed: (error) => {
+        state.errors.push(error)
+      },
       called: (resource, method, nodeId) =>
         state.emit({
           type: "resource-called",
@@ -1388,12 +1491,29 @@ export const execute = (
     control.cancel = undefined
     yield* Scope.close(scope, exit)
     control.finished = true
-    return state.buildResult(Exit.isFailure(exit))
+    // an engine defect is a failed run that says so, not a "cancelled" one
+    const defect = Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+    if (defect) {
+      state.errors.push(
+        new NodeFailed({
+          nodeId: "(engine)",
+          attempt: 0,
+          errorTag: "Defect",
+          message: `internal error in execution ${state.executionId}: ${Cause.pretty(exit.cause)}`,
+          cause: null
+        })
+      )
+      if (state.abort === undefined) state.abort = { kind: "failed" }
+    }
+    return state.buildResult(Exit.isFailure(exit) && !defect)
   }).pipe(
     Effect.withSpan(
       "weft.execution",
       {
-        attributes: { "weft.workflow.id": workflow.id, "weft.execution.id": control.executionId }
+        attributes: {
+          "weft.workflow.id": String((workflow as { readonly id?: unknown } | null)?.id),
+          "weft.execution.id": control.executionId
+        }
       },
       { captureStackTrace: false }
     )

@@ -58,9 +58,8 @@ const roundTrip = (value: unknown): Json | undefined => {
 /** A JSON picture of an error: its own fields plus `_tag`, `name` and `message`. */
 export const toJson = (error: unknown): Json => {
   if (error === null || error === undefined) return null
-  if (typeof error === "string" || typeof error === "number" || typeof error === "boolean") {
-    return error
-  }
+  if (typeof error === "string" || typeof error === "boolean") return error
+  if (typeof error === "number") return Number.isFinite(error) ? error : String(error)
   if (typeof error !== "object") return String(error)
   const out: Record<string, Json> = {}
   const copied = roundTrip(error)

@@ -1,5 +1,6 @@
 // Compiles a workflow into the normalised plan the scheduler runs: integer-indexed nodes, their
 // inputs with pre-split paths, and scheduling units (a plain node, or a whole loop).
+import { Workflow as GraphWorkflow } from "@weft/graph"
 import { IntHeap } from "./heap.js"
 import type { Loop, Node, WorkflowData } from "./model.js"
 
@@ -40,28 +41,128 @@ export interface Plan {
   readonly nodeIndex: ReadonlyMap<string, number>
   /** Why the plan cannot run, if it cannot. */
   readonly problem: string | undefined
+  /** The `@weft/graph` validation issues that make the workflow not executable. */
+  readonly issues: ReadonlyArray<PlanIssue>
+}
+
+export interface PlanIssue {
+  readonly code: string
+  readonly path: string
+  readonly message: string
+}
+
+// Validation issues the engine runs fine with: `version` is not part of the runtime's input type,
+// and names, JSON-ness of metadata, timeout advice and syntax are checked again where they matter
+// (the sandbox, FunctionNotFound, the retry-policy decode).
+const tolerated: ReadonlySet<string> = new Set([
+  "UnsupportedVersion",
+  "TimeoutConflict",
+  "InvalidInputName",
+  "InvalidId",
+  "InvalidFunctionName",
+  "NotJson",
+  "SyntaxError",
+  "UnknownField"
+])
+
+// names the engine uses as record keys and in typed errors: tolerated only when they are strings
+const stringValued: ReadonlySet<string> = new Set([
+  "InvalidId",
+  "InvalidInputName",
+  "InvalidFunctionName"
+])
+
+/** The value at a validation issue's path (`nodes[2].id`, `connections[0].input`). */
+const valueAt = (workflow: unknown, path: string): unknown => {
+  let current = workflow
+  for (const part of path.split(".")) {
+    const match = /^([^[\]]*)(?:\[(\d+)\])?$/.exec(part)
+    if (match === null || typeof current !== "object" || current === null) return undefined
+    if (match[1] !== "") current = (current as Record<string, unknown>)[match[1]!]
+    if (match[2] !== undefined) {
+      if (!Array.isArray(current)) return undefined
+      current = current[Number(match[2])]
+    }
+  }
+  return current
+}
+
+const isTolerated = (workflow: unknown, issue: PlanIssue): boolean => {
+  if (!tolerated.has(issue.code)) return false
+  if (!stringValued.has(issue.code)) return true
+  const value = valueAt(workflow, issue.path)
+  return typeof value === "string" && value !== "__proto__"
+}
+
+const defaultSettings: WorkflowData["settings"] = {
+  mode: "parallel",
+  concurrency: "unbounded",
+  failureMode: "fail-fast"
+}
+
+const describeIssues = (issues: ReadonlyArray<PlanIssue>): string => {
+  const listed = issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path || "(workflow)"}: ${issue.message}`)
+  if (issues.length > 10) listed.push(`… and ${issues.length - 10} more (see .issues)`)
+  return `the workflow is invalid (validate it with Workflow.validate from @weft/graph): ${listed.join("; ")}`
 }
 
 const cache = new WeakMap<WorkflowData, Plan>()
 
 export const planOf = (workflow: WorkflowData): Plan => {
+  // an unvalidated value (raw JSON) may be anything: it gets a typed error, never a crash
+  if (typeof workflow !== "object" || workflow === null) return checked(workflow)
   let plan = cache.get(workflow)
   if (plan === undefined) {
-    plan = compile(workflow)
+    plan = checked(workflow)
     cache.set(workflow, plan)
   }
   return plan
 }
 
+const checked = (workflow: WorkflowData): Plan => {
+  const issues = GraphWorkflow.issues(workflow as unknown as GraphWorkflow.Workflow).filter(
+    (issue) => !isTolerated(workflow, issue)
+  )
+  if (issues.length === 0) return compile(workflow, [])
+  try {
+    // the plan still lists the nodes (all reported as skipped); settings only need to be readable
+    const settings = (workflow as { readonly settings?: unknown }).settings
+    return compile(
+      typeof settings === "object" && settings !== null
+        ? workflow
+        : { ...workflow, settings: defaultSettings },
+      issues
+    )
+  } catch {
+    // too malformed to lay out its nodes: an empty plan that only reports the issues
+    const id = (workflow as { readonly id?: unknown } | null)?.id
+    const empty: WorkflowData = {
+      id: typeof id === "string" ? id : "(unnamed)",
+      nodes: [],
+      connections: [],
+      loops: [],
+      settings: defaultSettings
+    }
+    return {
+      ...compile(empty, []),
+      workflow: empty,
+      problem: describeIssues(issues),
+      issues
+    }
+  }
+}
+
 const splitPath = (path: string): ReadonlyArray<string> => (path === "" ? [] : path.split("."))
 
-const compile = (workflow: WorkflowData): Plan => {
+const compile = (workflow: WorkflowData, issues: ReadonlyArray<PlanIssue>): Plan => {
   const nodeIndex = new Map<string, number>()
   workflow.nodes.forEach((node, index) => {
     nodeIndex.set(node.id, index)
   })
   const nodeCount = workflow.nodes.length
-  let problem: string | undefined
+  let problem: string | undefined = issues.length === 0 ? undefined : describeIssues(issues)
 
   // units: one per loop, then one per node outside loops
   const unitOfNode = new Int32Array(nodeCount).fill(-1)
@@ -170,5 +271,5 @@ const compile = (workflow: WorkflowData): Plan => {
     predecessorCount: predecessorSets[index]!.size,
     successors: Array.from(successorSets[index]!)
   }))
-  return { workflow, nodes, units, rank, nodeIndex, problem }
+  return { workflow, nodes, units, rank, nodeIndex, problem, issues }
 }

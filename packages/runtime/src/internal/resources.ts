@@ -1,6 +1,6 @@
 // Per-execution resource registry: lazy/eager acquisition into the run's scope (finalizers run in
 // reverse order of acquisition when the scope closes), the sandbox bridge's method calls.
-import { Deferred, Effect, Exit, Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, Scope } from "effect"
 import { ResourceFailed, ResourceNotFound } from "../ExecutionError.js"
 import { isResource, type ResourceInput } from "../Resource.js"
 import { errorMessage, toJson } from "./errors.js"
@@ -14,6 +14,8 @@ export interface ResourceHooks {
   readonly acquired: (resource: string, nodeId: string) => void
   readonly released: (resource: string) => void
   readonly called: (resource: string, method: string, nodeId: string) => void
+  /** Releasing the resource failed (the other resources are still released). */
+  readonly releaseFailed: (error: ResourceFailed) => void
 }
 
 export class ResourceRegistry {
@@ -60,13 +62,30 @@ export class ResourceRegistry {
       }
       const deferred = Deferred.makeUnsafe<unknown, ResourceFailed>()
       this.entries.set(name, { _tag: "pending", deferred })
-      return Scope.addFinalizer(
-        this.scope,
-        Effect.sync(() => {
-          if (this.entries.get(name)?._tag === "ready") this.hooks.released(name)
-        })
+      // each resource gets its own scope, closed by one finalizer of the run's scope: releases still
+      // run in reverse order of acquisition, and one that fails is recorded, not a defect of the run
+      const own = Scope.makeUnsafe()
+      return Scope.addFinalizerExit(this.scope, (exit) =>
+        Scope.close(own, exit).pipe(
+          Effect.catchCause((cause) =>
+            Effect.sync(() =>
+              this.hooks.releaseFailed(
+                new ResourceFailed({
+                  resource: name,
+                  message: `releasing resource "${name}" failed: ${errorMessage(Cause.squash(cause))}`,
+                  cause: toJson(Cause.squash(cause))
+                })
+              )
+            )
+          ),
+          Effect.andThen(
+            Effect.sync(() => {
+              if (this.entries.get(name)?._tag === "ready") this.hooks.released(name)
+            })
+          )
+        )
       ).pipe(
-        Effect.andThen(Scope.provide(definition.acquire, this.scope)),
+        Effect.andThen(Scope.provide(definition.acquire, own)),
         Effect.mapError(
           (cause) =>
             new ResourceFailed({
