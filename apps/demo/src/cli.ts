@@ -1,10 +1,18 @@
-import { Workflow } from "@weft/graph"
-import { Policy } from "@weft/retry"
-import { Runtime } from "@weft/runtime"
-import { Sandbox } from "@weft/sandbox"
-import { Effect } from "effect"
-import { describeDemo } from "./describe.js"
+import { main } from "./main.js"
 
-const workflow = Workflow.make("checkout")
-const result = await Effect.runPromise(Runtime.execute(workflow))
-console.log(describeDemo({ result, delays: Policy.delays(Policy.exponential({ base: 200, maxAttempts: 4 })), identifier: Sandbox.isValidInputName("cart") }))
+// a last resort: whatever escapes main still ends as one line, not a stack trace
+const crash = (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error)
+  process.stderr.write(`weft-demo: unexpected error: ${message}\n`)
+  process.exit(1)
+}
+process.on("uncaughtException", crash)
+process.on("unhandledRejection", crash)
+
+// pnpm runs package scripts from the package directory; INIT_CWD is where the user typed the command
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cwd: process.env.INIT_CWD ?? process.cwd(),
+  env: process.env
+})
