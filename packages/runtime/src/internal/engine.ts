@@ -420,20 +420,23 @@ class ExecutionState {
       if (this.unitStarted[next] === 1) continue
       this.unitStarted[next] = 1
       const at = this.now()
-      for (const index of this.plan.units[next]!.nodes) {
-        if (this.status[index] !== PENDING) continue
-        this.status[index] = SKIPPED
-        this.emit({
-          type: "node-skipped",
-          at,
-          executionId: this.executionId,
-          nodeId: this.plan.nodes[index]!.id,
-          reason
-        })
-        this.wakeResultWaiters(index)
-      }
+      for (const index of this.plan.units[next]!.nodes) this.skipNode(index, at, reason)
       for (const successor of this.plan.units[next]!.successors) stack.push(successor)
     }
+  }
+
+  /** Marks a node that has not started as skipped; nodes waiting on its result learn it. */
+  skipNode(index: number, at: number, reason: string): void {
+    if (this.status[index] !== PENDING) return
+    this.status[index] = SKIPPED
+    this.emit({
+      type: "node-skipped",
+      at,
+      executionId: this.executionId,
+      nodeId: this.plan.nodes[index]!.id,
+      reason
+    })
+    this.wakeResultWaiters(index)
   }
 
   unitDone(unit: number, exit: Exit.Exit<boolean>): void {
@@ -1262,17 +1265,7 @@ const stopRunning = (state: ExecutionState, status: number, reason: string): Eff
             reason
           })
         }
-        for (let i = 0; i < state.nodeCount; i++) {
-          if (state.status[i] !== PENDING) continue
-          state.status[i] = SKIPPED
-          state.emit({
-            type: "node-skipped",
-            at,
-            executionId: state.executionId,
-            nodeId: state.plan.nodes[i]!.id,
-            reason
-          })
-        }
+        for (let i = 0; i < state.nodeCount; i++) state.skipNode(i, at, reason)
       })
     )
   })
