@@ -33,9 +33,9 @@ const sample = Workflow.make("sample", {
   .build()
 
 describe("JSON form", () => {
-  it("writes version 1 and every field, durations in milliseconds", () => {
+  it("writes version 2 and every field, durations in milliseconds", () => {
     const json = Workflow.toJSON(sample) as { [key: string]: unknown }
-    expect(json.version).toBe(1)
+    expect(json.version).toBe(2)
     expect(json.settings).toEqual({
       mode: "sequential",
       concurrency: 2,

@@ -110,7 +110,7 @@ export const validWorkflowJson: fc.Arbitrary<JsonObject> = fc
       })
     }
     const out: JsonObject = {
-      version: 1,
+      version: 2,
       id: workflowId,
       nodes,
       connections,

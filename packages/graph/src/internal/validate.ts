@@ -75,11 +75,11 @@ export const collectIssues = (
     add("InvalidField", "", `a workflow must be an object, got ${describe(workflow)}`)
     return issues
   }
-  if (workflow.version !== 1) {
+  if (workflow.version !== 1 && workflow.version !== 2) {
     add(
       "UnsupportedVersion",
       "version",
-      `version ${describe(workflow.version)} is not supported; this @weft/graph reads version 1`
+      `version ${describe(workflow.version)} is not supported; this @weft/graph reads versions 1 and 2`
     )
   }
   const idIssue = idProblem("workflow id", workflow.id)
@@ -223,11 +223,11 @@ export const collectIssues = (
             : `function must be a string, got ${describe(name)}`
         )
       }
-    } else {
+    } else if (node.kind !== "delay" && node.kind !== "event") {
       add(
         "InvalidField",
         `nodes[${i}].kind`,
-        `kind must be "code" or "task", got ${describe(node.kind)}`
+        `kind must be "code", "task", "delay" or "event", got ${describe(node.kind)}`
       )
     }
     if (node.description !== undefined && typeof node.description !== "string") {
@@ -496,9 +496,10 @@ export const collectIssues = (
 }
 
 /**
- * Two connections into one input of one node. Connections are grouped by target (counting
- * sort); small groups are compared pairwise, large ones through a Set, so the usual case
- * allocates nothing per connection.
+ * The same connection listed twice (same source, path, target, input and trigger). Several
+ * *different* connections may feed one input — the first that delivers wins — but an exact
+ * repeat is always a slip. Connections are grouped by target (counting sort); small groups are
+ * compared pairwise, large ones through a Map, so the usual case allocates nothing per connection.
  */
 const duplicateInputs = (
   connections: ReadonlyArray<unknown>,
@@ -513,14 +514,28 @@ const duplicateInputs = (
   const fill = start.slice(0, size)
   const grouped = new Int32Array(start[size]!)
   for (let c = 0; c < count; c++) if (targetOf[c] !== -1) grouped[fill[targetOf[c]!]!++] = c
-  const inputOf = (c: number): unknown => (connections[c] as { readonly input?: unknown }).input
+  type Loose = {
+    readonly input?: unknown
+    readonly from?: unknown
+    readonly output?: unknown
+    readonly to?: unknown
+    readonly on?: unknown
+  }
+  const at = (c: number): Loose => connections[c] as Loose
+  const trigger = (c: number): unknown => at(c).on ?? "success"
+  const same = (a: number, b: number): boolean => {
+    const x = at(a)
+    const y = at(b)
+    return (
+      x.input === y.input && x.from === y.from && x.output === y.output && trigger(a) === trigger(b)
+    )
+  }
   const report = (c: number, first: number) => {
-    const target = (connections[c] as { readonly to?: unknown }).to
-    const earlier = connections[first] as { readonly from?: unknown }
+    const connection = at(c)
     add(
       "DuplicateInput",
-      `connections[${c}].input`,
-      `input '${String(inputOf(c))}' of node '${String(target)}' is already fed by connections[${first}] (from '${String(earlier.from)}'); each input takes exactly one connection, so rename one of the inputs`
+      `connections[${c}]`,
+      `connections[${c}] repeats connections[${first}] (${String(connection.from)}${trigger(c) === "failure" ? " on failure" : ""} → ${String(connection.to)}.${String(connection.input)}); remove one of them`
     )
   }
   for (let v = 0; v < size; v++) {
@@ -529,10 +544,9 @@ const duplicateInputs = (
     if (end - begin < 2) continue
     if (end - begin <= 8) {
       for (let k = begin + 1; k < end; k++) {
-        const input = inputOf(grouped[k]!)
-        if (typeof input !== "string") continue
+        if (typeof at(grouped[k]!).input !== "string") continue
         for (let j = begin; j < k; j++) {
-          if (inputOf(grouped[j]!) === input) {
+          if (same(grouped[k]!, grouped[j]!)) {
             report(grouped[k]!, grouped[j]!)
             break
           }
@@ -542,11 +556,13 @@ const duplicateInputs = (
     }
     const first = new Map<string, number>()
     for (let k = begin; k < end; k++) {
-      const input = inputOf(grouped[k]!)
-      if (typeof input !== "string") continue
-      const earlier = first.get(input)
-      if (earlier === undefined) first.set(input, grouped[k]!)
-      else report(grouped[k]!, earlier)
+      const c = grouped[k]!
+      const connection = at(c)
+      if (typeof connection.input !== "string") continue
+      const key = `${connection.input}\u0000${String(connection.from)}\u0000${String(connection.output)}\u0000${String(trigger(c))}`
+      const earlier = first.get(key)
+      if (earlier === undefined) first.set(key, c)
+      else report(c, earlier)
     }
   }
 }
