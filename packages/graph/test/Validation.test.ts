@@ -217,6 +217,31 @@ describe("validation reports each problem with its code, location and an actiona
     )
   })
 
+  it("__proto__ is rejected as a node id, an input name and a path segment", () => {
+    const error = failureOf(
+      Workflow.make("w")
+        .task("__proto__")
+        .task("a")
+        .task("b")
+        .connect("a", "", "b", "__proto__")
+        .connect("a", "x.__proto__", "b", "y")
+    )
+    expect(error.issues.map((issue) => [issue.code, issue.path])).toEqual([
+      ["InvalidId", "nodes[0].id"],
+      ["InvalidInputName", "connections[0].input"],
+      ["InvalidPath", "connections[1].output"]
+    ])
+    expect(error.issues[1]?.message).toContain("input name '__proto__' is reserved")
+  })
+
+  it("constructor and prototype stay usable as input names and path segments", () => {
+    const wf = base()
+      .connect("a", "constructor.prototype", "b", "constructor")
+      .connect("a", "", "b", "prototype")
+      .build()
+    expect(wf.connections).toHaveLength(2)
+  })
+
   it("InvalidInputName: a reserved word", () => {
     expectOnlyIssue(
       failureOf(base().connect("a", "", "b", "class")),
