@@ -56,55 +56,52 @@ export const parse = (template: string): Result.Result<ReadonlyArray<Part>, stri
     )
   }
   const parts: Array<Part> = []
-  let text = ""
   let i = 0
   while (i < template.length) {
-    const char = template[i]!
-    if (char === "}") {
+    const open = template.indexOf("{", i)
+    const stray = template.indexOf("}", i)
+    if (stray !== -1 && (open === -1 || stray < open)) {
       return Result.fail(
-        `concurrency key '${template}' has a '}' at position ${i + 1} without a matching '{'; braces only delimit placeholders such as {customerId}`
+        `concurrency key '${template}' has a '}' at position ${stray + 1} without a matching '{'; braces only delimit placeholders such as {customerId}`
       )
     }
-    if (char !== "{") {
-      text += char
-      i++
-      continue
+    if (open === -1) {
+      parts.push({ kind: "text", text: template.slice(i) })
+      break
     }
-    const close = template.indexOf("}", i + 1)
-    const nested = template.indexOf("{", i + 1)
+    if (open > i) parts.push({ kind: "text", text: template.slice(i, open) })
+    const close = template.indexOf("}", open + 1)
     if (close === -1) {
       return Result.fail(
-        `concurrency key '${template}' has a '{' at position ${i + 1} that is never closed; write placeholders as {inputName} or {input.path}`
+        `concurrency key '${template}' has a '{' at position ${open + 1} that is never closed; write placeholders as {inputName} or {input.path}`
       )
     }
+    const nested = template.indexOf("{", open + 1)
     if (nested !== -1 && nested < close) {
       return Result.fail(
         `concurrency key '${template}' has a '{' inside a placeholder at position ${nested + 1}; placeholders cannot nest`
       )
     }
-    const path = template.slice(i + 1, close)
+    const path = template.slice(open + 1, close)
     if (path === "") {
       return Result.fail(
-        `concurrency key '${template}' has an empty placeholder {} at position ${i + 1}; name an input, e.g. {customerId}`
+        `concurrency key '${template}' has an empty placeholder {} at position ${open + 1}; name an input, e.g. {customerId}`
       )
     }
     const malformed = pathProblem(path)
     if (malformed !== undefined) {
       return Result.fail(`concurrency key '${template}': placeholder {${path}}: ${malformed}`)
     }
-    const root = path.split(".", 1)[0]!
-    const notInput = inputNameProblem(root)
+    const dot = path.indexOf(".")
+    const notInput = inputNameProblem(dot === -1 ? path : path.slice(0, dot))
     if (notInput !== undefined) {
       return Result.fail(
         `concurrency key '${template}': placeholder {${path}} must start with an input name: ${notInput}`
       )
     }
-    if (text !== "") parts.push({ kind: "text", text })
-    text = ""
     parts.push({ kind: "placeholder", path })
     i = close + 1
   }
-  if (text !== "") parts.push({ kind: "text", text })
   return Result.succeed(parts)
 }
 

@@ -328,8 +328,11 @@ export const isWorkflowInvalid = (u: unknown): u is WorkflowInvalid =>
 export interface ValidateOptions {
   /**
    * A cheap parse check for code node sources and loop conditions: returns an error message,
-   * or `undefined` when the source parses. `@weft/sandbox`'s `Sandbox.checkSyntax` fits. A
-   * checker that throws is reported as a `SyntaxError` issue, never rethrown.
+   * or `undefined` when the source parses (e.g. a thin wrapper around `@weft/sandbox`'s
+   * synchronous syntax check). Validation does not parse JavaScript by itself: without a
+   * checker, a code node whose source does not parse builds fine, and the runtime reports it
+   * before a run starts. A checker that throws is reported as a `SyntaxError` issue, never
+   * rethrown.
    */
   readonly checkSyntax?: (source: string) => string | undefined
 }
@@ -508,7 +511,8 @@ export const make = (
 /**
  * Validates a workflow value and returns it unchanged, or fails with `WorkflowInvalid`
  * listing every problem (ids, references, paths, input names, durations, limits, cycles
- * outside loops, syntax through `checkSyntax`, …). O(nodes + connections).
+ * outside loops, misused delay/event nodes and failure connections, concurrency keys, and
+ * syntax only through an injected `checkSyntax`, …). O(nodes + connections).
  *
  * @example
  * ```ts

@@ -175,6 +175,7 @@ export const collectIssues = (
     const id = (nodes[i] as { readonly id?: unknown } | null)?.id
     return typeof id === "string" ? `'${id}'` : `nodes[${i}]`
   }
+  const keyProblems = new Map<string, string | undefined>()
   for (let i = 0; i < nodes.length; i++) {
     const node: unknown = nodes[i]
     if (!isRecord(node)) {
@@ -274,7 +275,7 @@ export const collectIssues = (
       }
     }
     if (node.concurrency !== undefined && !waits) {
-      concurrencyIssues(node.concurrency, i, nodeLabel(i), add)
+      concurrencyIssues(node.concurrency, i, nodeLabel(i), keyProblems, add)
     }
     if (node.description !== undefined && typeof node.description !== "string") {
       add(
@@ -709,6 +710,8 @@ const concurrencyIssues = (
   value: unknown,
   i: number,
   label: string,
+  // many nodes share one template: check each distinct template once per validation
+  checked: Map<string, string | undefined>,
   add: (code: IssueCode, path: string, message: string) => void
 ): void => {
   const at = `nodes[${i}].concurrency`
@@ -723,7 +726,11 @@ const concurrencyIssues = (
   if (typeof value.key !== "string") {
     add("InvalidConcurrencyKey", `${at}.key`, `key must be a string, got ${describe(value.key)}`)
   } else {
-    const problem = keyProblem(value.key)
+    let problem = checked.get(value.key)
+    if (problem === undefined && !checked.has(value.key)) {
+      problem = keyProblem(value.key)
+      checked.set(value.key, problem)
+    }
     if (problem !== undefined)
       add("InvalidConcurrencyKey", `${at}.key`, `node ${label}: ${problem}`)
   }
