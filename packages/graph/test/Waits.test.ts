@@ -118,6 +118,30 @@ describe("delay nodes", () => {
   })
 })
 
+describe("node guards", () => {
+  it("tell the four kinds apart", () => {
+    const nodes = [
+      Node.code("a", "return 1"),
+      Node.task("b"),
+      Node.delay("c", 5),
+      Node.event("d", "go")
+    ]
+    expect(
+      nodes.map((node) => [
+        Node.isCode(node),
+        Node.isTask(node),
+        Node.isDelay(node),
+        Node.isEvent(node)
+      ])
+    ).toEqual([
+      [true, false, false, false],
+      [false, true, false, false],
+      [false, false, true, false],
+      [false, false, false, true]
+    ])
+  })
+})
+
 describe("event nodes", () => {
   it("builds an event node with a timeout in milliseconds", () => {
     const wf = base()
