@@ -4,10 +4,21 @@ import { withRealWork } from "./realWork.js"
 import type { Driver, SessionHandle } from "./run.js"
 
 let wasm: WasmModule | undefined
-/** QuickJS's compiled module, shared by every driver in this process. */
-export const sharedWasm = (): WasmModule => {
+let wasmUsers = 0
+/**
+ * QuickJS's compiled module, shared by every live driver in this process. Released (its
+ * compiled code is then freed by GC) when the last driver closes: a process that stops using
+ * sandboxes gets that memory back.
+ */
+export const acquireWasm = (): WasmModule => {
+  wasmUsers++
   wasm ??= compileWasm()
   return wasm
+}
+/** A driver using {@link acquireWasm} closed. */
+export const releaseWasm = (): void => {
+  wasmUsers = Math.max(0, wasmUsers - 1)
+  if (wasmUsers === 0) wasm = undefined
 }
 
 const suspendedLimit = (max: number): Step => ({
@@ -46,25 +57,24 @@ export const makeInThreadDriver = (engine: Engine, maxSuspended: number): Driver
           suspendedCount++
           return step
         }
-        // Instantiating a QuickJS instance is real asynchronous work (WebAssembly instantiation).
-        const opened = yield* Effect.acquireRelease(
-          withRealWork(
-            `sandbox:${options.label}`,
-            Effect.suspend(() => {
-              const ready = engine.openReady(job, 0)
-              return ready !== undefined
-                ? Effect.succeed(ready)
-                : Effect.tryPromise({ try: () => engine.open(job), catch: (error) => error })
-            })
-          ).pipe(Effect.result),
-          (result) =>
-            Effect.sync(() => {
-              if (suspended) {
-                suspended = false
-                suspendedCount--
-              }
-              if (Result.isSuccess(result)) result.success.close()
-            })
+        // A context prepared ahead opens synchronously; instantiating a QuickJS instance is real
+        // asynchronous work (WebAssembly instantiation).
+        const ready = engine.openReady(job, 0)
+        const opened =
+          ready !== undefined
+            ? Result.succeed(ready)
+            : yield* withRealWork(
+                `sandbox:${options.label}`,
+                Effect.tryPromise({ try: () => engine.open(job), catch: (error) => error })
+              ).pipe(Effect.result)
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            if (suspended) {
+              suspended = false
+              suspendedCount--
+            }
+            if (Result.isSuccess(opened)) opened.success.close()
+          })
         )
         if (Result.isFailure(opened)) {
           const failed = instantiationFailed(opened.failure)
@@ -76,7 +86,12 @@ export const makeInThreadDriver = (engine: Engine, maxSuspended: number): Driver
         }
         const session = opened.success
         const handle: SessionHandle = {
-          start: Effect.flatMap(options.onStart, () => Effect.sync(() => track(session.start()))),
+          start: Effect.flatMap(options.onStart, () =>
+            withRealWork(
+              `sandbox:${options.label}`,
+              Effect.sync(() => track(session.start()))
+            )
+          ),
           resume: (results) => Effect.sync(() => track(session.resume(results)))
         }
         return handle
@@ -84,5 +99,5 @@ export const makeInThreadDriver = (engine: Engine, maxSuspended: number): Driver
   }
 }
 
-/** A fresh engine (its own pool of reusable QuickJS instances). */
-export const makeEngine = (): Engine => new Engine(sharedWasm())
+/** A fresh engine (its own pool of reusable QuickJS instances); call `releaseWasm` after clearing it. */
+export const makeEngine = (): Engine => new Engine(acquireWasm())
