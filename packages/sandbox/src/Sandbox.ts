@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from "node:os"
 import { Context, Effect, Layer, ManagedRuntime } from "effect"
-import { makeEngine, makeInThreadDriver, releaseWasm } from "./internal/inThread.js"
+import { makeEngine, makeInThreadDriver } from "./internal/inThread.js"
 import {
   defaultMaxSuspendedPerWorker as internalDefaultMaxSuspended,
   defaultLimits as internalDefaultLimits,
@@ -353,11 +353,7 @@ const layerInThread = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
     Effect.gen(function* () {
       const engine = yield* Effect.acquireRelease(
         Effect.sync(() => makeEngine()),
-        (engine) =>
-          Effect.sync(() => {
-            engine.clear()
-            releaseWasm()
-          })
+        (engine) => Effect.sync(() => engine.clear())
       )
       const driver = makeInThreadDriver(
         engine,

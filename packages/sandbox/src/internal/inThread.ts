@@ -4,21 +4,14 @@ import { withRealWork } from "./realWork.js"
 import type { Driver, SessionHandle } from "./run.js"
 
 let wasm: WasmModule | undefined
-let wasmUsers = 0
 /**
- * QuickJS's compiled module, shared by every live driver in this process. Released (its
- * compiled code is then freed by GC) when the last driver closes: a process that stops using
- * sandboxes gets that memory back.
+ * QuickJS's compiled module, shared by every driver in this process and kept for its lifetime:
+ * compiling it again costs ~50 ms per cold start, and releasing it did not return measurable
+ * memory (see the README's memory notes).
  */
-export const acquireWasm = (): WasmModule => {
-  wasmUsers++
+export const sharedWasm = (): WasmModule => {
   wasm ??= compileWasm()
   return wasm
-}
-/** A driver using {@link acquireWasm} closed. */
-export const releaseWasm = (): void => {
-  wasmUsers = Math.max(0, wasmUsers - 1)
-  if (wasmUsers === 0) wasm = undefined
 }
 
 const suspendedLimit = (max: number): Step => ({
@@ -99,5 +92,5 @@ export const makeInThreadDriver = (engine: Engine, maxSuspended: number): Driver
   }
 }
 
-/** A fresh engine (its own pool of reusable QuickJS instances); call `releaseWasm` after clearing it. */
-export const makeEngine = (): Engine => new Engine(acquireWasm())
+/** A fresh engine (its own pool of reusable QuickJS instances). */
+export const makeEngine = (): Engine => new Engine(sharedWasm())

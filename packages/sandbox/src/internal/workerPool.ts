@@ -2,7 +2,7 @@ import { existsSync } from "node:fs"
 import { Worker } from "node:worker_threads"
 import { Effect } from "effect"
 import type { Failure, Step } from "./engine.js"
-import { acquireWasm, releaseWasm } from "./inThread.js"
+import { sharedWasm } from "./inThread.js"
 import { withRealWork } from "./realWork.js"
 import type { Driver, OpenOptions, SessionHandle } from "./run.js"
 import type { FromWorker, ToWorker, WorkerData } from "./worker.js"
@@ -123,7 +123,7 @@ class FairQueue {
 /** A pool of worker threads hosting QuickJS; terminated with the enclosing scope. */
 export const makeWorkerPool = (options: WorkerPoolOptions) =>
   Effect.gen(function* () {
-    const wasmModule = acquireWasm()
+    const wasmModule = sharedWasm()
     const { workerUrl, engineUrl } = locate()
     const size = Math.max(1, Math.floor(options.workers))
     const grace = options.terminateGrace
@@ -357,7 +357,6 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
         for (let unit = starts.shift(); unit !== undefined; unit = starts.shift())
           unit.grant(undefined)
         await Promise.all([...workers].map((pool) => kill(pool, "the pool was closed")))
-        releaseWasm()
       })
     )
 
