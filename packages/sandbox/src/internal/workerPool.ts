@@ -197,6 +197,9 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
           startFailure = undefined
           refresh(pool)
           dispatch()
+          // Workers start one after another: the first run waits for one start-up, not several
+          // competing for the same cores.
+          if (!closed && workers.length < size) spawn()
         } else pool.replies.get(message.sid)?.(message)
       })
       worker.on("error", (error) => {
@@ -351,7 +354,7 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
             `The sandbox worker stopped unexpectedly (${pool.exitReason ?? "terminated"})`
           )
 
-    for (let i = 0; i < size; i++) spawn()
+    spawn()
 
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
