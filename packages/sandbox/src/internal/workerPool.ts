@@ -247,8 +247,35 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
       dispatch()
     }
 
+    /** A free worker taken at once when nothing waits (no queueing, no callback). */
+    const takeFree = (home: PoolWorker | undefined): PoolWorker | undefined => {
+      if (closed) return undefined
+      if (home !== undefined) {
+        if (home.dead || !home.ready || home.busy || home.resumes.length > 0) return undefined
+        home.busy = true
+        refresh(home)
+        return home
+      }
+      if (starts.length > 0) return undefined
+      let best: PoolWorker | undefined
+      for (const pool of workers) {
+        if (pool.dead || !pool.ready || pool.busy || pool.resumes.length > 0) continue
+        if (best === undefined || pool.sessions < best.sessions) best = pool
+      }
+      if (best === undefined) return undefined
+      best.busy = true
+      refresh(best)
+      return best
+    }
+
     /** Waits for a turn: on `home` for a resume, on any worker for a start. Interruptible. */
     const turn = (key: string, home: PoolWorker | undefined) =>
+      Effect.suspend(() => {
+        const free = takeFree(home)
+        return free !== undefined ? Effect.succeed(free) : waitTurn(key, home)
+      })
+
+    const waitTurn = (key: string, home: PoolWorker | undefined) =>
       Effect.callback<PoolWorker | undefined>((resume) => {
         if (closed) {
           resume(Effect.succeed(undefined))
