@@ -44,6 +44,9 @@ export interface Driver {
 /** Default bound of sessions suspended in host calls per worker (each keeps its own instance). */
 export const defaultMaxSuspendedPerWorker = 64
 
+/** The in-thread driver's default: one thread serves every caller (test harnesses run 100+). */
+export const defaultMaxSuspendedInThread = 256
+
 export const defaultLimits: Limits = {
   timeout: 5_000,
   memoryBytes: 64 * 1024 * 1024,
