@@ -227,6 +227,22 @@ describe("the shared sandbox", () => {
     })
   )
 
+  it("the Promise facades default to the worker pool: a native-heavy loop is stopped", async () => {
+    // The in-thread driver cannot preempt this loop; the worker pool terminates its worker.
+    const source =
+      "const big = JSON.stringify(Array.from({ length: 2e5 }, (_, i) => i)); for (;;) JSON.parse(big)"
+    for (const run of [
+      (request: Sandbox.PromiseRunRequest) => Sandbox.shared().run(request),
+      (request: Sandbox.PromiseRunRequest) => Sandbox.runPromise(request)
+    ]) {
+      const error: unknown = await run({ source, limits: { timeout: 300 } }).catch(
+        (e: unknown) => e
+      )
+      expect(error).toMatchObject({ _tag: "SandboxTimeout" })
+    }
+    await Sandbox.closeShared()
+  }, 60_000)
+
   it("lets the process exit after a run without being closed", async () => {
     const entry = fileURLToPath(new URL("../src/index.ts", import.meta.url))
     const script = `import { Sandbox } from ${JSON.stringify(entry)}
