@@ -21,6 +21,9 @@ export class AttemptScope {
   logs: ReadonlyArray<string> | undefined = undefined
   started = 0
   queued = 0
+  /** Holds one of the runtime-wide permits (`Runtime.make({ concurrency })`). */
+  holdsPermit = false
+  private releasedForWait = false
   constructor(
     readonly state: ExecutionState,
     readonly nodeId: string,
@@ -34,6 +37,25 @@ export class AttemptScope {
   emit(event: TraceEvent): void {
     this.events?.push(event)
     this.state.emit(event)
+  }
+  /** Gives the runtime permit back while the attempt waits (see waits.ts). */
+  releasePermit(): Effect.Effect<void> {
+    const semaphore = this.state.config.semaphore
+    if (!this.holdsPermit || semaphore === undefined) return Effect.void
+    this.holdsPermit = false
+    this.releasedForWait = true
+    return Effect.asVoid(Semaphore.release(semaphore, 1))
+  }
+  releaseHeld(semaphore: Semaphore.Semaphore): Effect.Effect<void> {
+    if (!this.holdsPermit) return Effect.void
+    this.holdsPermit = false
+    return Effect.asVoid(Semaphore.release(semaphore, 1))
+  }
+  /** Takes the permit back after a wait, in turn with everyone queued for one. */
+  retakePermit(index: number): Effect.Effect<void> {
+    if (!this.releasedForWait) return Effect.void
+    this.releasedForWait = false
+    return takePermit(this, index)
   }
   resourceCalled(resource: string, method: string): void {
     this.emit({
@@ -144,14 +166,37 @@ export const runAttempt = <B = AttemptRecord>(
   if (semaphore === undefined) {
     return Effect.matchCauseEffect(start(run, attempt, scope, state.now()), handlers)
   }
-  // the runtime-wide limit counts attempts that run, not nodes waiting out a retry backoff
+  // the runtime-wide limit counts attempts executing: not a retry backoff, not a wait (waits.ts)
   const requested = state.now()
   return Effect.matchCauseEffect(
-    Semaphore.withPermits(
-      semaphore,
-      1
-    )(Effect.suspend(() => start(run, attempt, scope, requested))),
+    Effect.ensuring(
+      Effect.andThen(
+        takePermit(scope, run.node.index),
+        Effect.suspend(() => start(run, attempt, scope, requested))
+      ),
+      Effect.suspend(() => scope.releaseHeld(semaphore))
+    ),
     handlers
+  )
+}
+
+/** Queues (visibly to the deadlock watchdog) for a runtime permit; interruptible while queued. */
+const takePermit = (scope: AttemptScope, index: number): Effect.Effect<void> => {
+  const state = scope.state
+  const semaphore = state.config.semaphore!
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      state.beginQueue(index, "a runtime permit (Runtime.make({ concurrency }))")
+      return restore(Semaphore.take(semaphore, 1)).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            state.endQueue(index)
+            if (exit._tag === "Success") scope.holdsPermit = true
+          })
+        ),
+        Effect.asVoid
+      )
+    })
   )
 }
 

@@ -61,6 +61,30 @@ export const unitDone = (state: ExecutionState, unit: number, exit: Exit.Exit<bo
   state.notify()
 }
 
+/** Every node that cannot go on, and what it waits for (for the Deadlock error). */
+const blocked = (
+  state: ExecutionState
+): Array<{ readonly nodeId: string; readonly waitingFor: string }> => {
+  const out: Array<{ readonly nodeId: string; readonly waitingFor: string }> = []
+  for (const [index, waitingFor] of state.waiting) {
+    out.push({ nodeId: state.plan.nodes[index]!.id, waitingFor })
+  }
+  for (const [index, waitingFor] of state.queued) {
+    out.push({ nodeId: state.plan.nodes[index]!.id, waitingFor })
+  }
+  const ready = state.ready.toArray()
+  for (const unit of ready) {
+    if (state.unitStarted[unit] === 1) continue
+    for (const index of state.plan.units[unit]!.nodes) {
+      out.push({
+        nodeId: state.plan.nodes[index]!.id,
+        waitingFor: `a free slot (workflow concurrency ${state.limit})`
+      })
+    }
+  }
+  return out
+}
+
 export const START = { startImmediately: true } as const
 
 const waitForWake = (state: ExecutionState): Effect.Effect<void> =>
@@ -132,10 +156,18 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
     }
     while (true) {
       state.dirty = false
+      // units whose wait is over continue first (in the order they asked), then new ones start
+      while (
+        state.resumers.length > 0 &&
+        state.abort === undefined &&
+        state.runningUnits - state.suspended < state.limit
+      ) {
+        state.resumers.shift()!()
+      }
       while (
         state.abort === undefined &&
         state.ready.size > 0 &&
-        state.runningUnits < state.limit
+        state.runningUnits - state.suspended < state.limit
       ) {
         const unit = state.ready.pop()!
         if (state.unitStarted[unit] === 1) continue
@@ -166,11 +198,12 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
         if (watchdog !== undefined) yield* Fiber.interrupt(watchdog)
         return
       }
-      // deadlock: every running unit is blocked in a wait nothing running can satisfy
+      // deadlock: every running unit is blocked in a wait that does not end by itself, or queued
+      // for a permit / worker; a bounded wait (sleep, nextEvent(ms)) is progress waiting to happen
       const stuck =
         state.runningUnits > 0 &&
-        state.waiting.size >= state.runningUnits &&
-        (state.ready.size === 0 || state.runningUnits >= state.limit)
+        state.resumers.length === 0 &&
+        state.waiting.size - state.bounded.size + state.queued.size >= state.runningUnits
       if (stuck) {
         if (watchdog === undefined || watchdogEpoch !== state.waitEpoch) {
           if (watchdog !== undefined) yield* Fiber.interrupt(watchdog)
@@ -181,10 +214,7 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
               Effect.sleep(deadlockTimeout),
               Effect.sync(() => {
                 if (state.waitEpoch !== epoch || state.abort !== undefined) return
-                const waiting = [...state.waiting].map(([index, waitingFor]) => ({
-                  nodeId: state.plan.nodes[index]!.id,
-                  waitingFor
-                }))
+                const waiting = blocked(state)
                 state.abort = {
                   kind: "deadlock",
                   error: new Deadlock({

@@ -130,7 +130,16 @@ export class ExecutionState {
   readonly failFast: boolean
   readonly wide: { readonly [key: string]: Json }
   readonly scoped: Map<string, { readonly [key: string]: Json }> = new Map()
+  /** Nodes suspended in a wait (what they wait for); the deadlock watchdog reads it. */
   readonly waiting = new Map<number, string>()
+  /** The waits in `waiting` that end by themselves (a sleep, `nextEvent(ms)`, an event timeout). */
+  readonly bounded = new Set<number>()
+  /** Nodes queued for a runtime permit or a sandbox worker (what they queue for). */
+  readonly queued = new Map<number, string>()
+  /** Running units suspended in a wait: they hold no workflow slot and no runtime permit. */
+  suspended = 0
+  /** Suspended units whose wait is over, queued (in order) for a slot to continue. */
+  readonly resumers: Array<() => void> = []
   readonly resultWaiters = new Map<number, Array<() => void>>()
   readonly policies: Array<Policy.Policy | undefined>
   private registered: { [name: string]: HostFunction } | undefined
@@ -318,8 +327,14 @@ export class ExecutionState {
     }
   }
 
-  beginWait(index: number, what: string, scope: { emit(event: TraceEvent): void }): void {
+  beginWait(
+    index: number,
+    what: string,
+    scope: { emit(event: TraceEvent): void },
+    bounded: boolean
+  ): void {
     this.waiting.set(index, what)
+    if (bounded) this.bounded.add(index)
     this.waitEpoch++
     scope.emit({
       type: "node-waiting",
@@ -333,9 +348,28 @@ export class ExecutionState {
 
   endWait(index: number): void {
     if (this.waiting.delete(index)) {
+      this.bounded.delete(index)
       this.waitEpoch++
       this.notify()
     }
+  }
+
+  beginQueue(index: number, what: string): void {
+    this.queued.set(index, what)
+    this.waitEpoch++
+    this.notify()
+  }
+
+  endQueue(index: number): void {
+    if (this.queued.delete(index)) {
+      this.waitEpoch++
+      this.notify()
+    }
+  }
+
+  /** Units executing: running and not suspended in a wait (what the concurrency limit counts). */
+  executing(): number {
+    return this.runningUnits - this.suspended
   }
 
   triggerTimeout(): void {

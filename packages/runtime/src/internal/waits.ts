@@ -34,37 +34,90 @@ export const guestWaitFor =
         }
         list.push(() => resume(Effect.void))
       })
-      return waiting(state, scope, self, `the result of node ${nodeId}`, wait).pipe(
+      return waiting(state, scope, self, `the result of node ${nodeId}`, false, wait).pipe(
         Effect.flatMap(() => check() ?? Effect.succeed(null))
       )
     })
 
-export const waiting = <A, E, R>(
+/**
+ * Suspends node `index` in `effect`: while it waits it holds neither its workflow slot nor its
+ * runtime permit (others run), and it takes both back — in the order waits ended — before it
+ * continues. `bounded` waits end by themselves, so they never count towards a deadlock.
+ */
+export const waiting = <A, E>(
   state: ExecutionState,
   scope: AttemptScope,
   index: number,
   what: string,
-  effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
+  bounded: boolean,
+  effect: Effect.Effect<A, E>
+): Effect.Effect<A, E> =>
   Effect.suspend(() => {
-    state.beginWait(index, what, scope)
-    return Effect.ensuring(
-      effect,
-      Effect.sync(() => state.endWait(index))
+    state.beginWait(index, what, scope, bounded)
+    const token = { suspended: true }
+    state.suspended++
+    state.notify()
+    return scope.releasePermit().pipe(
+      Effect.andThen(Effect.exit(effect)),
+      Effect.tap(() => Effect.sync(() => state.endWait(index))),
+      Effect.flatMap((exit) =>
+        resumeSlot(state, token).pipe(
+          Effect.andThen(scope.retakePermit(index)),
+          Effect.andThen(exit)
+        )
+      ),
+      Effect.onInterrupt(() =>
+        Effect.sync(() => {
+          state.endWait(index)
+          if (token.suspended) {
+            token.suspended = false
+            state.suspended--
+            state.notify()
+          }
+        })
+      )
     )
+  })
+
+/** A slot to continue after a wait: at once if one is free and nobody asked first, else in order. */
+const resumeSlot = (state: ExecutionState, token: { suspended: boolean }): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    const grant = () => {
+      token.suspended = false
+      state.suspended--
+      resume(Effect.void)
+    }
+    if (state.resumers.length === 0 && state.runningUnits - state.suspended < state.limit) {
+      grant()
+      return
+    }
+    state.resumers.push(grant)
+    return Effect.sync(() => {
+      const at = state.resumers.indexOf(grant)
+      if (at >= 0) state.resumers.splice(at, 1)
+    })
   })
 
 export const guestNextEvent =
   (state: ExecutionState, scope: AttemptScope, index: number) => (timeout: Json) => {
     const take = Effect.flatMap(state.control.events(), Queue.take)
-    const effect: Effect.Effect<Json> =
-      typeof timeout === "number" && Number.isFinite(timeout) && timeout >= 0
-        ? Effect.map(Effect.timeoutOption(take, timeout), Option.getOrNull)
-        : take
-    return waiting(state, scope, index, "an event (nextEvent)", effect)
+    const bounded = typeof timeout === "number" && Number.isFinite(timeout) && timeout >= 0
+    const effect: Effect.Effect<Json> = bounded
+      ? Effect.map(Effect.timeoutOption(take, timeout), Option.getOrNull)
+      : take
+    return waiting(
+      state,
+      scope,
+      index,
+      bounded ? `an event (nextEvent, up to ${timeout}ms)` : "an event (nextEvent)",
+      bounded,
+      effect
+    )
   }
 
 export const guestSleep =
-  (_state: ExecutionState, _scope: AttemptScope, _index: number) =>
+  (state: ExecutionState, scope: AttemptScope, index: number) =>
   (ms: Json): Effect.Effect<Json> =>
-    typeof ms === "number" && ms > 0 ? Effect.as(Effect.sleep(ms), null) : Effect.succeed(null)
+    typeof ms === "number" && ms > 0
+      ? waiting(state, scope, index, `sleep(${ms}ms)`, true, Effect.as(Effect.sleep(ms), null))
+      : Effect.succeed(null)
