@@ -254,7 +254,14 @@ export class WorkflowNotExecutable extends Schema.TaggedError<WorkflowNotExecuta
     /** When the workflow value is invalid: the `@weft/graph` validation issues, each with its location. */
     issues: Schema.optional(
       Schema.Array(
-        Schema.Struct({ code: Schema.String, path: Schema.String, message: Schema.String })
+        Schema.Struct({
+          code: Schema.String,
+          path: Schema.String,
+          message: Schema.String,
+          /** For a `SyntaxError`: line and column in the user's own source (1-based). */
+          line: Schema.optionalKey(Schema.Number),
+          column: Schema.optionalKey(Schema.Number)
+        })
       )
     )
   }

@@ -1,6 +1,7 @@
 // Compiles a workflow into the normalised plan the scheduler runs: integer-indexed nodes, their
 // inputs with pre-split paths, and scheduling units (a plain node, or a whole loop).
 import { Workflow as GraphWorkflow } from "@weft/graph"
+import { Sandbox } from "@weft/sandbox"
 import { IntHeap } from "./heap.js"
 import type { Loop, Node, WorkflowData } from "./model.js"
 
@@ -75,6 +76,9 @@ export interface PlanIssue {
   readonly code: string
   readonly path: string
   readonly message: string
+  /** For a syntax error: where, in the user's own source (1-based). */
+  readonly line?: number
+  readonly column?: number
 }
 
 // Validation issues the engine runs fine with: `version` is not part of the runtime's input type,
@@ -147,11 +151,64 @@ export const planOf = (workflow: WorkflowData): Plan => {
   return plan
 }
 
+/**
+ * Code that does not parse never starts: every code node's source and every loop condition,
+ * checked before any node runs, with line and column in the user's own source.
+ */
+const syntaxIssues = (workflow: WorkflowData): Array<PlanIssue> => {
+  const issues: Array<PlanIssue> = []
+  const nodes = Array.isArray(workflow.nodes) ? workflow.nodes : []
+  nodes.forEach((node, index) => {
+    if (node?.kind !== "code" || typeof node.source !== "string") return
+    const error = Sandbox.checkSyntaxSync(node.source)
+    if (error !== undefined)
+      issues.push(syntaxIssue(`nodes[${index}].source`, `code node ${node.id}`, error))
+  })
+  const loops = Array.isArray(workflow.loops) ? workflow.loops : []
+  loops.forEach((loop, index) => {
+    const until = loop?.until
+    if (until?.kind !== "condition" || typeof until.source !== "string") return
+    const error = Sandbox.checkSyntaxSync(until.source, { as: "condition" })
+    if (error !== undefined) {
+      issues.push(
+        syntaxIssue(`loops[${index}].until.source`, `the condition of loop ${loop.id}`, error)
+      )
+    }
+  })
+  return issues
+}
+
+const syntaxIssue = (
+  path: string,
+  what: string,
+  error: {
+    readonly message: string
+    readonly line?: number | undefined
+    readonly column?: number | undefined
+  }
+): PlanIssue => {
+  const at =
+    error.line === undefined
+      ? ""
+      : ` at line ${error.line}${error.column === undefined ? "" : `, column ${error.column}`}`
+  return {
+    code: "SyntaxError",
+    path,
+    message: `${what} does not parse${at}: ${error.message}`,
+    ...(error.line === undefined ? {} : { line: error.line }),
+    ...(error.column === undefined ? {} : { column: error.column })
+  }
+}
+
 const checked = (workflow: WorkflowData): Plan => {
-  const issues = GraphWorkflow.issues(workflow as unknown as GraphWorkflow.Workflow).filter(
-    (issue) => !isTolerated(workflow, issue)
-  )
-  if (issues.length === 0) return compile(workflow, [])
+  const issues: Array<PlanIssue> = GraphWorkflow.issues(
+    workflow as unknown as GraphWorkflow.Workflow
+  ).filter((issue) => !isTolerated(workflow, issue))
+  if (issues.length === 0) {
+    const syntax = syntaxIssues(workflow)
+    if (syntax.length === 0) return compile(workflow, [])
+    issues.push(...syntax)
+  }
   try {
     // the plan still lists the nodes (all reported as skipped); settings only need to be readable
     const settings = (workflow as { readonly settings?: unknown }).settings
