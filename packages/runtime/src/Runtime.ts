@@ -22,6 +22,7 @@ import {
   sendEvent,
   type TaskContextShape
 } from "./internal/engine.js"
+import { KeyedLimiter } from "./internal/keyed.js"
 import { lazySandbox } from "./internal/lazySandbox.js"
 import type { Json, WorkflowData } from "./internal/model.js"
 import type { ResourceInput } from "./Resource.js"
@@ -322,6 +323,7 @@ class RuntimeImpl implements Runtime {
   private readonly functionTable = new Map<string, RegisteredFunction>()
   private readonly resourceTable: Record<string, ResourceInput> = {}
   private readonly semaphore: Semaphore.Semaphore | undefined
+  private readonly keyed = new KeyedLimiter()
 
   constructor(options: RuntimeOptions) {
     for (const [name, fn] of Object.entries(options.functions ?? {}))
@@ -361,6 +363,7 @@ class RuntimeImpl implements Runtime {
           ? { ...this.resourceTable }
           : { ...this.resourceTable, ...options.resources },
       semaphore: this.semaphore,
+      keyed: this.keyed,
       onEvent: options.onEvent,
       concurrency: options.concurrency
     }
