@@ -206,8 +206,15 @@ export const allow = <A>(
  * @since 0.2.0
  * @category accessors
  */
-export const allowedMethods = (resource: unknown): ReadonlyArray<string> | undefined =>
-  typeof resource === "object" && resource !== null
-    ? ((resource as { readonly [AllowedMethods]?: ReadonlyArray<string> })[AllowedMethods] ??
-      undefined)
-    : undefined
+export const allowedMethods = (resource: unknown): ReadonlyArray<string> | undefined => {
+  // own and an array only: a mock proxy answers any property with a function
+  if (
+    typeof resource !== "object" ||
+    resource === null ||
+    !Object.hasOwn(resource, AllowedMethods)
+  ) {
+    return undefined
+  }
+  const methods = (resource as { readonly [AllowedMethods]?: unknown })[AllowedMethods]
+  return Array.isArray(methods) ? (methods as ReadonlyArray<string>) : undefined
+}
