@@ -231,6 +231,53 @@ for (const graph of [chain(1000), fan(1000), lattice(30)]) {
   })
 }
 
+// Runtime.run (Promise facade, process-wide shared sandbox) against execute on a layer the caller
+// keeps (a run with one code node): the facade must not build a worker pool per call
+{
+  const withCode: Workflow = {
+    id: "one-code-node",
+    nodes: [
+      { kind: "task", id: "a", function: "noop" },
+      { kind: "code", id: "b", source: "result = 1 + 1" }
+    ],
+    connections: [{ from: "a", output: "", to: "b", input: "x" }],
+    loops: [],
+    settings: { mode: "parallel", concurrency: "unbounded", failureMode: "fail-fast" }
+  }
+  const check = (result: RuntimeModule.ExecutionResult.ExecutionResult) => {
+    if (result.status !== "succeeded") throw new Error(`one-code-node: ${result.status}`)
+  }
+  // the shared sandbox outlives the scope that built it (closeShared stops it)
+  const sharedLayer = await Effect.runPromise(Layer.build(Sandbox.layerShared).pipe(Effect.scoped))
+  // interleaved, so a change in the machine's load hits both alike
+  const onLayerOnce = () =>
+    Effect.runPromise(Effect.provide(runtime.execute(withCode), sharedLayer)).then(check)
+  const facadeOnce = () => runtime.run(withCode).then(check)
+  for (let i = 0; i < 5; i++) {
+    await onLayerOnce()
+    await facadeOnce()
+  }
+  const layerSamples: Array<number> = []
+  const facadeSamples: Array<number> = []
+  for (let i = 0; i < 40; i++) {
+    let start = performance.now()
+    await onLayerOnce()
+    layerSamples.push(performance.now() - start)
+    start = performance.now()
+    await facadeOnce()
+    facadeSamples.push(performance.now() - start)
+  }
+  const onLayer = { min: Math.min(...layerSamples), median: median(layerSamples) }
+  const facade = { min: Math.min(...facadeSamples), median: median(facadeSamples) }
+  rows.push({
+    benchmark: "Runtime.run (shared sandbox), one code node",
+    figure: `${facade.min.toFixed(2)} ms/run, median ${facade.median.toFixed(2)}`,
+    baseline: `execute on a shared layer ${onLayer.min.toFixed(2)} ms/run`,
+    ratio: `${(facade.min / onLayer.min).toFixed(2)}x`
+  })
+  await Sandbox.closeShared()
+}
+
 console.table(rows)
 console.log(`(trace events delivered live: ${traced.toLocaleString("en")})`)
 mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true })

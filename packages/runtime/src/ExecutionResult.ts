@@ -36,6 +36,11 @@ export interface NodeResult {
   /** Clock time (ms) it finished (or was cancelled). */
   readonly finishedAt?: number
   readonly duration?: number
+  /**
+   * Time its attempts spent queued for a runtime permit or a sandbox worker (ms, summed over
+   * attempts; present once it started). Node timeouts do not count it: see it to spot contention.
+   */
+  readonly queuedMillis?: number
   readonly error?: ExecutionError
   /** `console.log` lines captured from a code node. */
   readonly logs?: ReadonlyArray<string>
@@ -62,6 +67,11 @@ export interface ExecutionResult {
   readonly nodes: { readonly [nodeId: string]: NodeResult }
   /** Every error, in the order they happened (node errors and workflow-level ones). */
   readonly errors: ReadonlyArray<ExecutionError>
+  /**
+   * Failures routed by a failure connection (`on: "failure"`): the node stays `failed`, the run
+   * goes on (no fail-fast) and can succeed; they are listed here, not in `errors`.
+   */
+  readonly handled: ReadonlyArray<ExecutionError>
   readonly trace: ReadonlyArray<TraceEvent>
   readonly startedAt: number
   readonly finishedAt: number
