@@ -31,6 +31,7 @@ import * as Assert from "./Assert.js"
 import * as Async from "./Async.js"
 import { fail, formatMillis, show } from "./internal/assertionFailed.js"
 import { type ResourceCall, recordingProxy } from "./internal/recording.js"
+import { accountedFor, legitimately } from "./internal/suspensions.js"
 import type { NodeStatus } from "./internal/result.js"
 import * as Performance from "./Performance.js"
 import * as VirtualTime from "./VirtualTime.js"
@@ -80,6 +81,20 @@ export type Params = Runtime.Params
  * @category models
  */
 export type TestResult = Runtime.ExecutionResultType & { readonly timing: VirtualTime.Timing }
+
+/**
+ * A task-node function: `(inputs, context)` returning a value, a Promise or an Effect. With
+ * `harness.registerFunction` the context is inferred, so `(_inputs, ctx) => ctx.nodeId` compiles.
+ *
+ * @example
+ * ```ts
+ * import type { Harness } from "@weft/testing"
+ * const where: Harness.TaskFunction = (_inputs, ctx) => ({ node: ctx.nodeId, attempt: ctx.attempt })
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export type TaskFunction<I = Params> = (inputs: I, context: Runtime.TaskContext) => unknown
 
 /**
  * Options for a harness. Time is virtual (`"auto"`) unless you say otherwise.
@@ -346,7 +361,14 @@ export interface Harness {
   readonly mock: <A extends object>(name: string, mock: ResourceSource<A>) => Promise<A>
   readonly getResource: <A = unknown>(name: string) => A
   readonly isMock: (name: string) => boolean
-  readonly registerFunction: (name: string, fn: Runtime.RegisteredFunction) => Harness
+  /**
+   * Registers a function for task nodes (`(inputs, context)`, the context inferred — no
+   * annotation needed) or for code-node host calls (any other signature).
+   */
+  readonly registerFunction: {
+    <I = Params>(name: string, fn: TaskFunction<I>): Harness
+    (name: string, fn: Runtime.RegisteredFunction): Harness
+  }
   readonly addCleanup: (cleanup: () => unknown) => void
   /** Calls the workflow made to a resource (optionally one method). */
   readonly calls: (name: string, method?: string) => ReadonlyArray<Call>
@@ -674,39 +696,47 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
       onInterrupt?: () => void
     ): Effect.Effect<unknown, unknown> =>
       Effect.suspend(() => {
-        const end = region.beginUnknownWork(label)
         let value: unknown
+        let end: () => void
         try {
-          value = call()
+          ;({ value, end } = region.callUnknown(label, call))
         } catch (error) {
-          end()
           return Effect.fail(error)
         }
         if (!isPromiseLike(value)) {
           end()
           return toEffect(value)
         }
-        return Effect.callback<unknown, unknown>((resume) => {
-          value.then(
-            (a) => {
+        const pending = value
+        // Accounted for by `callUnknown` (with what it starts on its behalf), not by the tracer.
+        return Effect.callback<unknown, unknown>(
+          accountedFor((resume: (effect: Effect.Effect<unknown, unknown>) => void) => {
+            pending.then(
+              (a) => {
+                end()
+                legitimately(() => resume(Effect.succeed(a)))
+              },
+              (error: unknown) => {
+                end()
+                legitimately(() => resume(Effect.fail(error)))
+              }
+            )
+            return Effect.sync(() => {
               end()
-              resume(Effect.succeed(a))
-            },
-            (error: unknown) => {
-              end()
-              resume(Effect.fail(error))
-            }
-          )
-          return Effect.sync(() => {
-            end()
-            onInterrupt?.()
+              onInterrupt?.()
+            })
           })
-        })
+        )
       })
 
-    const functionsFor = (workflow: Workflow): { [name: string]: Runtime.RegisteredFunction } => {
+    const functionsFor = (
+      workflow: Workflow,
+      extra?: { readonly [name: string]: Runtime.RegisteredFunction }
+    ): { [name: string]: Runtime.RegisteredFunction } => {
       const out: { [name: string]: Runtime.RegisteredFunction } = {}
-      for (const [name, fn] of functions) {
+      const all =
+        extra === undefined ? functions : new Map([...functions, ...Object.entries(extra)])
+      for (const [name, fn] of all) {
         // Task nodes call `fn(inputs, context)`; code nodes call it as a host function with the
         // guest's arguments — only task calls are node attempts that faults apply to.
         out[name] = ((...args: Array<unknown>) => {
@@ -763,7 +793,7 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         const { events, ...runtimeOptions } = executeOptions
         const options: Runtime.ExecuteOptions = {
           ...runtimeOptions,
-          functions: { ...functionsFor(workflow), ...runtimeOptions.functions },
+          functions: functionsFor(workflow, runtimeOptions.functions),
           resources: { ...resourcesFor(), ...runtimeOptions.resources }
         }
         const run =
@@ -836,7 +866,7 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         const execution = yield* runtime
           .start(workflow, params, {
             ...startOptions,
-            functions: { ...functionsFor(workflow), ...startOptions.functions },
+            functions: functionsFor(workflow, startOptions.functions),
             resources: { ...resourcesFor(), ...startOptions.resources }
           })
           .pipe(
@@ -1097,8 +1127,8 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         return entry.value as A
       },
       isMock: (name) => entries.get(name)?.mock ?? false,
-      registerFunction: (name, fn) => {
-        functions.set(name, fn)
+      registerFunction: (name: string, fn: Runtime.RegisteredFunction | TaskFunction<never>) => {
+        functions.set(name, fn as Runtime.RegisteredFunction)
         return harness
       },
       addCleanup: (cleanup) => {

@@ -29,6 +29,7 @@ import { TestClock } from "effect/testing"
 import { CountingScheduler } from "./internal/countingScheduler.js"
 import * as realWork from "./internal/realWork.js"
 import { SpanTracker } from "./internal/spanTracker.js"
+import { Attribution, makeContextHook, Owner, owners, quietly } from "./internal/suspensions.js"
 import { TimerHeap } from "./internal/timerHeap.js"
 import { VirtualClock } from "./internal/virtualClock.js"
 
@@ -242,6 +243,30 @@ export class RealWorkStuck extends Schema.TaggedError<RealWorkStuck>()("RealWork
 }) {}
 
 /**
+ * A fiber waiting on something the harness could not see (a callback API that started no async
+ * resource of its own, e.g. an event on an already-open socket) was resumed from outside Effect
+ * after virtual time had moved on under it: a timeout or sleep may have fired early. The message
+ * names the fiber (its open spans) and the virtual interval, and says how to fix it.
+ *
+ * @example
+ * ```ts
+ * import { VirtualTime } from "@weft/testing"
+ * const isUnobserved = (e: VirtualTime.VirtualTimeError) => e._tag === "RealWorkUnobserved"
+ * ```
+ * @since 0.2.0
+ * @category errors
+ */
+export class RealWorkUnobserved extends Schema.TaggedError<RealWorkUnobserved>()(
+  "RealWorkUnobserved",
+  {
+    label: Schema.String,
+    from: Schema.Number,
+    to: Schema.Number,
+    message: Schema.String
+  }
+) {}
+
+/**
  * Any failure raised by the virtual-time driver itself.
  *
  * @example
@@ -252,7 +277,11 @@ export class RealWorkStuck extends Schema.TaggedError<RealWorkStuck>()("RealWork
  * @since 0.1.0
  * @category errors
  */
-export type VirtualTimeError = VirtualTimeDeadlock | VirtualTimeLimitExceeded | RealWorkStuck
+export type VirtualTimeError =
+  | VirtualTimeDeadlock
+  | VirtualTimeLimitExceeded
+  | RealWorkStuck
+  | RealWorkUnobserved
 
 // ---------------------------------------------------------------------------------------------
 // Real work
@@ -435,6 +464,16 @@ export interface Region {
    * work is waiting on virtual time). A no-op unless `"auto"`.
    */
   readonly beginUnknownWork: (label: string) => () => void
+  /**
+   * Calls `call` (user code that may start work of unknown nature) and marks what it returns as
+   * such work until `end` is called; fibers of the region it starts — directly or from a Promise
+   * chain it began, e.g. `ctx.getResource` or a fixture call — are counted as work on its behalf,
+   * and while any is alive it does not hold time. A plain call unless `"auto"`.
+   */
+  readonly callUnknown: <A>(
+    label: string,
+    call: () => A
+  ) => { readonly value: A; readonly end: () => void }
   /** The context to bind `@weft/fixtures` fixtures to: `context`, counting their calls in flight. */
   readonly fixtureContext: Context.Context<never>
 }
@@ -478,6 +517,7 @@ const makeLiveRegion = (): Region => {
     leaks: Effect.succeed(noLeaks),
     realWork: RealWork.defaultValue(),
     beginUnknownWork: () => () => {},
+    callUnknown: (_label, call) => ({ value: call(), end: () => {} }),
     fixtureContext: context
   }
 }
@@ -518,6 +558,7 @@ const makeManualRegion = (options: Options) =>
       leaks: Effect.succeed(noLeaks),
       realWork: RealWork.defaultValue(),
       beginUnknownWork: () => () => {},
+      callUnknown: (_label, call) => ({ value: call(), end: () => {} }),
       fixtureContext: context
     }
     return region
@@ -562,9 +603,12 @@ const makeAutoRegion = (options: Options) =>
     const activity = () => scheduler.epoch + tracker.epoch
     // Work of unknown nature waits on virtual time (so must not hold it) while a fixture call
     // is in flight or a run it started is still going; otherwise it is treated as real work.
-    const holdsTime = (op: realWork.InFlight) =>
-      op.unknown === undefined ||
-      (fixtureFibers === 0 && ![...active].some((run) => run.seq > op.unknown!.runSeq))
+    const holdsTime = (op: realWork.InFlight) => {
+      // Work started on its behalf is running as fibers of the region: it waits on them.
+      if (op.owner !== undefined && op.owner.children > 0) return false
+      if (op.unknown === undefined) return true
+      return fixtureFibers === 0 && ![...active].some((run) => run.seq > op.unknown!.runSeq)
+    }
     const realWorkHolds = () => {
       for (const op of tracker.inFlight.values()) if (holdsTime(op)) return true
       return false
@@ -587,32 +631,36 @@ const makeAutoRegion = (options: Options) =>
     const poke = () => {
       if (waiter === undefined || checkScheduled) return
       checkScheduled = true
-      setImmediate(() => {
-        checkScheduled = false
-        confirm(2, activity())
-      })
+      quietly(() =>
+        setImmediate(() => {
+          checkScheduled = false
+          confirm(2, activity())
+        })
+      )
     }
     const armStuckTimer = () => {
       if (waiter === undefined || stuckTimer !== undefined) return
       const oldest = tracker.oldest(holdsTime)
       if (oldest === undefined) return
       const remaining = Math.max(0, oldest.startedAt + realWorkTimeout - performance.now())
-      stuckTimer = setTimeout(() => {
-        stuckTimer = undefined
-        const current = tracker.oldest(holdsTime)
-        if (current === undefined) return
-        const elapsedMs = performance.now() - current.startedAt
-        if (elapsedMs >= realWorkTimeout) {
-          wakeUp({
-            _tag: "Stuck",
-            label: current.label,
-            elapsedMs,
-            unknown: current.unknown !== undefined
-          })
-        } else {
-          armStuckTimer()
-        }
-      }, remaining)
+      stuckTimer = quietly(() =>
+        setTimeout(() => {
+          stuckTimer = undefined
+          const current = tracker.oldest(holdsTime)
+          if (current === undefined) return
+          const elapsedMs = performance.now() - current.startedAt
+          if (elapsedMs >= realWorkTimeout) {
+            wakeUp({
+              _tag: "Stuck",
+              label: current.label,
+              elapsedMs,
+              unknown: current.unknown !== undefined
+            })
+          } else {
+            armStuckTimer()
+          }
+        }, remaining)
+      )
     }
 
     // --- the region's services ----------------------------------------------------------------
@@ -637,13 +685,16 @@ const makeAutoRegion = (options: Options) =>
     // Fibers started inside the region and not yet ended (detached ones outlive their run).
     let liveFibers = 0
     const outerMetrics = yield* Metric.FiberRuntimeMetrics
+    const attribution = new Attribution()
     const fiberMetrics: Metric.FiberRuntimeMetricsService = {
       recordFiberStart: (context) => {
         liveFibers++
+        attribution.start(context)
         outerMetrics?.recordFiberStart(context)
       },
       recordFiberEnd: (context, exit) => {
         liveFibers--
+        if (attribution.end(context)) poke()
         outerMetrics?.recordFiberEnd(context, exit)
       }
     }
@@ -663,10 +714,41 @@ const makeAutoRegion = (options: Options) =>
     }
     const spans = new SpanTracker()
     const tracer = yield* Tracer.Tracer
+    let waking = false
+    const contextHook = (inner: Tracer.Tracer["context"]) =>
+      makeContextHook(
+        {
+          beginReal: (label, owner) => tracker.beginSuspended(label, owner),
+          now: () => testClock.currentTimeMillisUnsafe(),
+          describe: (fiber) =>
+            SpanTracker.path(Context.getOrUndefined(fiber.context, Tracer.ParentSpan)) ||
+            `fiber #${fiber.id}`,
+          internal: () => waking || scheduler.running > 0,
+          onExternalResume: (label, since, now) => {
+            const error = new RealWorkUnobserved({
+              label,
+              from: since - startTime,
+              to: now - startTime,
+              message:
+                `${label} was resumed by a callback from outside Effect (real work the harness could ` +
+                `not see) after virtual time had moved on under it, from t=${formatMs(since - startTime)} ` +
+                `to t=${formatMs(now - startTime)}. Mark that work with VirtualTime.withRealWork, start it ` +
+                `inside the callback's register (or return a Promise / Effect.tryPromise), or use ` +
+                `time: "scaled" or "live" for this test.`
+            })
+            // Fail outside the fiber that is resuming.
+            queueMicrotask(() => failAll(error))
+          }
+        },
+        inner as Parameters<typeof makeContextHook>[1]
+      ) as NonNullable<Tracer.Tracer["context"]>
     const context = Context.make(Clock.Clock, clock as Clock.Clock).pipe(
       Context.add(Scheduler.Scheduler, scheduler as Scheduler.Scheduler),
       Context.add(realWork.RealWork, tracker as realWork.RealWorkTracker),
-      Context.add(Tracer.Tracer, spans.wrap(tracer)),
+      Context.add(
+        Tracer.Tracer,
+        spans.wrap(tracer, (inner) => contextHook(inner))
+      ),
       Context.add(
         Metric.FiberRuntimeMetrics,
         fiberMetrics as Metric.FiberRuntimeMetricsService | undefined
@@ -751,7 +833,8 @@ const makeAutoRegion = (options: Options) =>
                 (waiting.length > 0
                   ? `Still open: ${waiting.join("; ")}.`
                   : "Every fiber waits on a Deferred, Queue, latch or join that nothing will complete.") +
-                ` (If it awaits real I/O, mark that work with withRealWork.)`
+                ` (If it awaits real I/O through a callback the harness cannot see, mark that work ` +
+                `with withRealWork, or use time: "scaled" or "live".)`
             })
           )
           continue
@@ -779,7 +862,12 @@ const makeAutoRegion = (options: Options) =>
           continue
         }
         advances++
-        testClock.wakeNext(target)
+        waking = true
+        try {
+          testClock.wakeNext(target)
+        } finally {
+          waking = false
+        }
       }
     })
     let driverFiber: Fiber.Fiber<void> | undefined
@@ -870,6 +958,16 @@ const makeAutoRegion = (options: Options) =>
       leaks: currentLeaks,
       realWork: tracker,
       beginUnknownWork: (label) => tracker.beginUnknown(label, runSeq),
+      callUnknown: (label, call) => {
+        const owner = new Owner()
+        const end = tracker.beginUnknown(label, runSeq, owner)
+        try {
+          return { value: owners.run(owner, call), end }
+        } catch (error) {
+          end()
+          throw error
+        }
+      },
       fixtureContext
     }
     return region
