@@ -30,6 +30,7 @@ import { TestClock } from "effect/testing"
 import * as Assert from "./Assert.js"
 import * as Async from "./Async.js"
 import { fail, formatMillis, show } from "./internal/assertionFailed.js"
+import { countAssertion } from "./internal/expectCount.js"
 import { type ResourceCall, recordingProxy } from "./internal/recording.js"
 import { accountedFor, legitimately } from "./internal/suspensions.js"
 import type { NodeStatus } from "./internal/result.js"
@@ -348,6 +349,11 @@ export interface Harness {
     fns: ReadonlyArray<() => PromiseLike<A> | A>,
     options?: { readonly concurrency?: number | "unbounded" }
   ) => Promise<Array<A>>
+  /** Like `runConcurrent`, but keeps every outcome (values and errors) in place, in order. */
+  readonly runConcurrentSettled: <A>(
+    fns: ReadonlyArray<() => PromiseLike<A> | A>,
+    options?: { readonly concurrency?: number | "unbounded" }
+  ) => Promise<Array<Async.Settled<A, unknown>>>
   readonly runSequential: <A>(fns: ReadonlyArray<() => PromiseLike<A> | A>) => Promise<Array<A>>
   /** Runs an Effect in the harness's time region. */
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
@@ -967,6 +973,15 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
       Scope.addFinalizer(resources, Effect.ignore(cleanup))
 
     const advance = (duration: Duration.Input) =>
+      Effect.suspend(() => {
+        try {
+          Async.checkDuration("advance", "duration", duration)
+        } catch (error) {
+          return Effect.die(error)
+        }
+        return advanceBy(duration)
+      })
+    const advanceBy = (duration: Duration.Input) =>
       region.mode === "manual"
         ? region.run(TestClock.adjust(duration))
         : region.run(Effect.sleep(duration))
@@ -1111,6 +1126,8 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         runTracked(execute(workflow, params, executeOptions)),
       executeMany: (runs, manyOptions) => runTracked(executeMany(runs, manyOptions)),
       runConcurrent: (fns, concurrentOptions) => Async.runConcurrentPromise(fns, concurrentOptions),
+      runConcurrentSettled: (fns, concurrentOptions) =>
+        Async.runConcurrentSettledPromise(fns, concurrentOptions),
       runSequential: (fns) => Async.runSequentialPromise(fns),
       run: (effect) => runTracked(region.run(effect)),
       advance: (duration) => runTracked(advance(duration)),
@@ -1159,7 +1176,7 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
       },
       delayNode: (nodeId, duration, faultOptions) => {
         faultsFor(nodeId).delay = {
-          millis: Duration.toMillis(Duration.fromInputUnsafe(duration)),
+          millis: Async.checkDuration("delayNode", "duration", duration),
           remaining: faultOptions?.times ?? Number.POSITIVE_INFINITY
         }
         return harness
@@ -1246,13 +1263,49 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
       },
       assertPerformance: (fn, perfOptions) => Performance.assertPerformancePromise(fn, perfOptions),
       assertMemoryStable: (fn, memOptions) => Performance.assertMemoryStablePromise(fn, memOptions),
+      // One clock: the harness's waits run on its (virtual) clock, like execute and the fixtures.
       assertConverges: (getter, convergeOptions) =>
-        Async.assertConvergesPromise(getter, convergeOptions),
-      waitFor: (condition, pollOptions) => Async.waitForPromise(condition, pollOptions),
-      assertEventually: (assertion, pollOptions) =>
-        Async.assertEventuallyPromise(assertion, pollOptions),
+        runTracked(
+          region.run(
+            Async.assertConverges(
+              callTracked("assertConverges getter", getter) as Effect.Effect<number, unknown>,
+              convergeOptions
+            )
+          )
+        ),
+      waitFor: (condition, pollOptions) =>
+        runTracked(
+          region.run(
+            Async.waitFor(
+              callTracked("waitFor condition", condition) as Effect.Effect<boolean, unknown>,
+              pollOptions
+            )
+          )
+        ),
+      assertEventually: <A>(
+        assertion: () => A | PromiseLike<A>,
+        pollOptions?: Async.PollOptions
+      ): Promise<A> =>
+        runTracked(
+          region.run(
+            Async.assertEventually(
+              callTracked("assertEventually assertion", assertion) as Effect.Effect<A, unknown>,
+              pollOptions
+            )
+          )
+        ),
       assertRaises: (fn, expected) => Async.assertRaisesPromise(fn, expected),
       close: () => Effect.runPromise(close)
+    }
+    // Each assertion counts toward `expect.assertions(n)` when called, like `expect(...)`.
+    const mutable = harness as unknown as Record<string, (...args: Array<unknown>) => unknown>
+    for (const key of Object.keys(harness)) {
+      if (!key.startsWith("assert") && key !== "waitFor") continue
+      const assertion = mutable[key]!
+      mutable[key] = (...args) => {
+        countAssertion()
+        return assertion(...args)
+      }
     }
     return harness
   })

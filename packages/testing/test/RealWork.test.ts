@@ -183,12 +183,16 @@ describe("5. work the harness cannot see fails loudly, early, naming it", () => 
     const harness = await Harness.create({ leakCheck: false })
     try {
       const emitter = new EventEmitter()
-      harness.registerFunction("call", () => {
-        setTimeout(() => emitter.emit("done"), 50)
-        return Effect.callback<string>((resume) => {
-          emitter.once("done", () => resume(Effect.succeed("done")))
+      harness.registerFunction("call", () =>
+        Effect.gen(function* () {
+          // Wait until the poller runs (virtual time moves), then start the unseen real work.
+          yield* Effect.sleep("1 second")
+          setTimeout(() => emitter.emit("done"), 50)
+          return yield* Effect.callback<string>((resume) => {
+            emitter.once("done", () => resume(Effect.succeed("done")))
+          })
         })
-      })
+      )
       // Long node timeouts: a timeout firing first would end the wait before the callback does.
       const wf = Workflow.make("unseen")
         .task("call", "call", { timeout: "20 days" })
