@@ -1,10 +1,11 @@
 import { EventEmitter } from "node:events"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import { PgClient } from "@effect/sql-pg"
 import { Workflow } from "@weft/graph"
 import { Resource } from "@weft/runtime"
 import { Harness, VirtualTime, workflowTest } from "@weft/testing"
-import { Effect, Exit, Schedule } from "effect"
+import { Effect, Exit, Redacted, Schedule } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
@@ -23,6 +24,9 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 })
 
+const databaseUrl = process.env.WEFT_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
+const pg = () => PgClient.layer({ url: Redacted.make(databaseUrl) })
+
 // One task node with a 1 s timeout: if virtual time jumped over the real work, it would time out.
 const oneTask = Workflow.make("real").task("call", "call", { timeout: "1 second" }).build()
 
@@ -40,6 +44,32 @@ describe("unmarked real work holds virtual time (new rule)", () => {
       expect(result.timing.realMs).toBeGreaterThanOrEqual(40)
     }
   )
+
+  workflowTest("2a. a task querying PostgreSQL through @effect/sql-pg", async ({ harness }) => {
+    harness.registerFunction("call", () =>
+      Effect.gen(function* () {
+        const sql = yield* PgClient.PgClient
+        const rows = yield* sql<{ one: number }>`select 1 as one, pg_sleep(0.05)::text as slept`
+        return { one: rows[0]!.one }
+      }).pipe(Effect.provide(pg()), Effect.orDie)
+    )
+    const result = await harness.execute(oneTask)
+    expect(result).toSucceed()
+    harness.assertNodeOutput(result, "call", 1, "one")
+    expect(result.duration).toBe(0)
+  })
+
+  it("2a'. @effect/sql-pg under VirtualTime.run: a 1 s timeout does not fire under 50 ms queries", async () => {
+    const query = Effect.gen(function* () {
+      const sql = yield* PgClient.PgClient
+      const first = yield* sql<{ one: number }>`select 1 as one, pg_sleep(0.05)::text as slept`
+      const second = yield* sql<{ two: number }>`select 2 as two, pg_sleep(0.05)::text as slept`
+      return first[0]!.one + second[0]!.two
+    }).pipe(Effect.provide(pg()), Effect.timeout("1 second"))
+    const { value, timing } = await VirtualTime.measurePromise(query)
+    expect(value).toBe(3)
+    expect(timing.virtualMs).toBe(0)
+  })
 
   workflowTest(
     "2b. a task calling a loopback server through Effect's HTTP client",

@@ -15,6 +15,8 @@
 // call) runs as fibers of the region; an `Owner` (kept in an AsyncLocalStorage) counts them, and
 // while any is alive the suspension waits on them, not on real I/O.
 import { AsyncLocalStorage, createHook } from "node:async_hooks"
+import { Duplex, Writable } from "node:stream"
+import { MessagePort, Worker } from "node:worker_threads"
 import { Cause, type Fiber, type Tracer } from "effect"
 
 const identifierKey = "~effect/Effect/identifier"
@@ -103,6 +105,30 @@ const hook = createHook({
   }
 })
 
+// A write on an open socket usually completes synchronously and creates no async resource; the
+// answer then arrives through a listener registered long before (how @effect/sql-pg sends a
+// query). So writes made while a register runs count as starting real work too: the write
+// methods of streams and message ports are wrapped once, passing straight through otherwise.
+let writesPatched = false
+const patchWrites = () => {
+  if (writesPatched) return
+  writesPatched = true
+  const patch = (proto: object, method: string, kind: string) => {
+    const target = proto as Record<string, unknown>
+    const original = target[method]
+    if (typeof original !== "function") return
+    target[method] = function (this: unknown, ...args: Array<unknown>) {
+      if (probe !== undefined && suppressed === 0) probe.created.push(kind)
+      return (original as (...a: Array<unknown>) => unknown).apply(this, args)
+    }
+  }
+  patch(Writable.prototype, "write", "stream write")
+  if (Duplex.prototype.write !== Writable.prototype.write)
+    patch(Duplex.prototype, "write", "socket write")
+  patch(MessagePort.prototype, "postMessage", "postMessage")
+  patch(Worker.prototype, "postMessage", "postMessage")
+}
+
 /** Runs `f` without its async resources counting as real work (the region's own timers). */
 export const quietly = <A>(f: () => A): A => {
   suppressed++
@@ -169,6 +195,7 @@ const isExternalOutcome = (primitive: unknown): boolean => {
 
 /** The tracer `context` hook of a region: classifies what its fibers suspend on. */
 export const makeContextHook = (hooks: SuspensionHooks, inner: Evaluate | undefined): Evaluate => {
+  patchWrites()
   let depth = 0
   const run: Evaluate =
     inner ??
