@@ -9,7 +9,8 @@
  * fast with `VirtualTimeDeadlock` instead of hanging until the test runner's timeout.
  *
  * @since 0.1.0
- */ import { Cause, type Context, Duration, Effect, type Scope } from "effect"
+ */
+import { Cause, type Context, type Duration, Effect, type Scope } from "effect"
 import { HarnessOptionInvalid } from "./Async.js"
 import { makeAutoRegion } from "./internal/autoRegion.js"
 import * as realWork from "./internal/realWork.js"
