@@ -226,6 +226,22 @@ export class LeakDetected extends Schema.TaggedError<LeakDetected>()("LeakDetect
 }) {}
 
 /**
+ * Why a harness is being closed, when it is not simply the end of a passing test.
+ *
+ * @example
+ * ```ts
+ * import type { Harness } from "@weft/testing"
+ * const context: Harness.CloseContext = { timedOutAfter: 5000 }
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export interface CloseContext {
+  /** vitest timed the test out after this many milliseconds. */
+  readonly timedOutAfter?: number
+}
+
+/**
  * A fault to inject at a node's attempts.
  *
  * @example
@@ -436,8 +452,11 @@ export interface Harness {
   ) => Promise<A>
   readonly assertRaises: (fn: () => unknown, expected?: Async.ExpectedError) => Promise<unknown>
 
-  /** Releases everything (LIFO) and runs the leak check. Called by `workflowTest` for you. */
-  readonly close: () => Promise<void>
+  /**
+   * Releases everything (LIFO) and runs the leak check. Called by `workflowTest` for you, which
+   * passes `{ timedOutAfter }` when vitest timed the test out: the report then says so first.
+   */
+  readonly close: (context?: CloseContext) => Promise<void>
 }
 
 interface Entry {
@@ -917,29 +936,63 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
         if (isScopedEffect(source)) {
           return region.run(Scope.provide(source, resources)) as Effect.Effect<A, unknown>
         }
+        // Acquisition stays interruptible (a hung connect must not hold teardown hostage); a
+        // value that arrives after the interruption is released at once.
+        const interruptibleAcquire = <B>(
+          step: string,
+          thunk: () => B | PromiseLike<B>,
+          release: (value: B) => unknown
+        ) => {
+          let abandoned = false
+          const guarded = () => {
+            const value = thunk()
+            if (isPromiseLike(value)) {
+              value.then(
+                (late) => {
+                  if (abandoned) void Promise.resolve(release(late)).catch(() => {})
+                },
+                () => {}
+              )
+            }
+            return value
+          }
+          return Effect.interruptible(tracked(step, guarded)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                abandoned = true
+              })
+            )
+          )
+        }
+        const disposeOf = (value: unknown) => {
+          const disposable = value as { [Symbol.asyncDispose]?: () => PromiseLike<void> }
+          return typeof value === "object" &&
+            value !== null &&
+            typeof disposable[Symbol.asyncDispose] === "function"
+            ? () => disposable[Symbol.asyncDispose]!()
+            : undefined
+        }
         if (hasAcquire(source)) {
           return region.run(
-            Effect.acquireRelease(tracked("acquire", source.acquire), (value) =>
-              Effect.orDie(tracked("release", () => source.release(value)))
+            Effect.acquireRelease(
+              interruptibleAcquire("acquire", source.acquire, source.release),
+              (value) => Effect.orDie(tracked("release", () => source.release(value)))
             ).pipe(Scope.provide(resources))
           ) as Effect.Effect<A, unknown>
         }
         if (typeof source === "function") {
           return region.run(
-            Effect.acquireRelease(tracked("factory", source as () => A | PromiseLike<A>), (value) =>
-              Effect.suspend(() => {
-                const disposable = value as { [Symbol.asyncDispose]?: () => PromiseLike<void> }
-                if (
-                  typeof value === "object" &&
-                  value !== null &&
-                  typeof disposable[Symbol.asyncDispose] === "function"
-                ) {
-                  return Effect.orDie(
-                    tracked("asyncDispose", () => disposable[Symbol.asyncDispose]!())
-                  )
-                }
-                return Effect.void
-              })
+            Effect.acquireRelease(
+              interruptibleAcquire("factory", source as () => A | PromiseLike<A>, (value) =>
+                disposeOf(value)?.()
+              ),
+              (value) =>
+                Effect.suspend(() => {
+                  const dispose = disposeOf(value)
+                  return dispose === undefined
+                    ? Effect.void
+                    : Effect.orDie(tracked("asyncDispose", dispose))
+                })
             ).pipe(Scope.provide(resources))
           ) as Effect.Effect<A, unknown>
         }
@@ -988,68 +1041,81 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
 
     // --- close and the leak check ------------------------------------------------------------
     let closing: Promise<Exit.Exit<void, LeakDetected>> | undefined
-    const closeEffect: Effect.Effect<void, LeakDetected> = Effect.gen(function* () {
-      if (closed) return
-      closed = true
-      const leaks: Array<string> = []
-      if (running.size > 0) {
-        // Name what they were waiting on: usually why the test timed out.
-        const inFlight = [...new Set((yield* region.leaks).realWork)]
-        leaks.push(
-          `${running.size} execution${running.size === 1 ? "" : "s"} or harness call${running.size === 1 ? "" : "s"} still running at teardown (interrupted)` +
-            (inFlight.length > 0 ? `; real work in flight: ${inFlight.join(", ")}` : "")
-        )
-        yield* Fiber.interruptAll([...running])
-      }
-      const closeExit = yield* Effect.exit(Scope.close(resources, Exit.void))
-      if (Exit.isFailure(closeExit))
-        leaks.push(`a cleanup failed: ${Cause.pretty(closeExit.cause).split("\n")[0]}`)
-      const regionLeaks = yield* region.leaks
-      const described = VirtualTime.describeLeaks(regionLeaks)
-      if (described !== undefined) leaks.push(described)
-      for (const result of results) {
-        const acquired = new Map<string, number>()
-        for (const event of result.trace) {
-          if (event.type === "resource-acquired")
-            acquired.set(event.resource, (acquired.get(event.resource) ?? 0) + 1)
-          if (event.type === "resource-released")
-            acquired.set(event.resource, (acquired.get(event.resource) ?? 0) - 1)
-        }
-        for (const [name, open] of acquired) {
-          if (open > 0)
-            leaks.push(`resource ${name} acquired by execution ${result.id} was never released`)
-        }
-      }
-      yield* Scope.close(regionScope, Exit.void)
-      openHarnesses.delete(lifetime)
-      // Servers and sockets close asynchronously; give them a few turns.
-      let handleLeaks: Array<string> = []
-      for (let turn = 0; turn < 20 && !lifetime.overlapped; turn++) {
-        const after = countHandles()
-        handleLeaks = [...after]
-          .filter(([name, count]) => count > (handlesBefore.get(name) ?? 0))
-          .map(
-            ([name, count]) =>
-              `${count - (handlesBefore.get(name) ?? 0)} ${name} handle(s) still open (a server not closed)`
+    const closeEffect = (context: CloseContext): Effect.Effect<void, LeakDetected> =>
+      Effect.gen(function* () {
+        if (closed) return
+        closed = true
+        const leaks: Array<string> = []
+        let inFlight: Array<string> = []
+        const stillRunning = running.size
+        if (stillRunning > 0) {
+          // Name what they were waiting on: usually why the test timed out.
+          inFlight = [...new Set((yield* region.leaks).realWork)]
+          leaks.push(
+            `${stillRunning} execution${stillRunning === 1 ? "" : "s"} or harness call${stillRunning === 1 ? "" : "s"} still running at teardown (interrupted)` +
+              (inFlight.length > 0 ? `; real work in flight: ${inFlight.join(", ")}` : "")
           )
-        if (handleLeaks.length === 0) break
-        yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
-      }
-      leaks.push(...handleLeaks)
-      if (leaks.length > 0 && options.leakCheck !== false) {
-        return yield* new LeakDetected({
-          leaks,
-          message: `leak check: ${leaks.length} thing${leaks.length === 1 ? "" : "s"} outlived the test:\n${leaks.map((l) => `  - ${l}`).join("\n")}`
-        })
-      }
-    })
-    const close: Effect.Effect<void, LeakDetected> = Effect.suspend(() => {
-      closing ??= Effect.runPromise(Effect.exit(closeEffect))
-      return Effect.flatMap(
-        Effect.promise(() => closing!),
-        (exit) => exit
-      )
-    })
+          yield* Fiber.interruptAll([...running])
+        }
+        const closeExit = yield* Effect.exit(Scope.close(resources, Exit.void))
+        if (Exit.isFailure(closeExit))
+          leaks.push(`a cleanup failed: ${Cause.pretty(closeExit.cause).split("\n")[0]}`)
+        const regionLeaks = yield* region.leaks
+        const described = VirtualTime.describeLeaks(regionLeaks)
+        if (described !== undefined) leaks.push(described)
+        for (const result of results) {
+          const acquired = new Map<string, number>()
+          for (const event of result.trace) {
+            if (event.type === "resource-acquired")
+              acquired.set(event.resource, (acquired.get(event.resource) ?? 0) + 1)
+            if (event.type === "resource-released")
+              acquired.set(event.resource, (acquired.get(event.resource) ?? 0) - 1)
+          }
+          for (const [name, open] of acquired) {
+            if (open > 0)
+              leaks.push(`resource ${name} acquired by execution ${result.id} was never released`)
+          }
+        }
+        yield* Scope.close(regionScope, Exit.void)
+        openHarnesses.delete(lifetime)
+        // Servers and sockets close asynchronously; give them a few turns.
+        let handleLeaks: Array<string> = []
+        for (let turn = 0; turn < 20 && !lifetime.overlapped; turn++) {
+          const after = countHandles()
+          handleLeaks = [...after]
+            .filter(([name, count]) => count > (handlesBefore.get(name) ?? 0))
+            .map(
+              ([name, count]) =>
+                `${count - (handlesBefore.get(name) ?? 0)} ${name} handle(s) still open (a server not closed)`
+            )
+          if (handleLeaks.length === 0) break
+          yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+        }
+        leaks.push(...handleLeaks)
+        if (leaks.length > 0 && options.leakCheck !== false) {
+          const list = leaks.map((l) => `  - ${l}`).join("\n")
+          // A timed-out test: the timeout is the news, what leaked is its consequence.
+          const headline =
+            context.timedOutAfter === undefined
+              ? `leak check: ${leaks.length} thing${leaks.length === 1 ? "" : "s"} outlived the test:`
+              : `the test timed out after ${formatMillis(context.timedOutAfter)}` +
+                (inFlight.length > 0
+                  ? ` while waiting on real work: ${inFlight.join(", ")}`
+                  : stillRunning > 0
+                    ? ` with ${stillRunning} execution${stillRunning === 1 ? "" : "s"} or harness call${stillRunning === 1 ? "" : "s"} still running`
+                    : "") +
+                `. Left behind (cleaned up):`
+          return yield* new LeakDetected({ leaks, message: `${headline}\n${list}` })
+        }
+      })
+    const closeWith = (context: CloseContext): Effect.Effect<void, LeakDetected> =>
+      Effect.suspend(() => {
+        closing ??= Effect.runPromise(Effect.exit(closeEffect(context)))
+        return Effect.flatMap(
+          Effect.promise(() => closing!),
+          (exit) => exit
+        )
+      })
 
     // --- Promise facade ----------------------------------------------------------------------
     const runTracked = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
@@ -1116,7 +1182,7 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
       mock: (name, mock) => register(name, mock, true),
       addCleanup,
       advance,
-      close
+      close: closeWith({})
     }
 
     const harness: Harness = {
@@ -1295,7 +1361,7 @@ const makeUnscoped = (options: Options): Effect.Effect<Harness> =>
           )
         ),
       assertRaises: (fn, expected) => Async.assertRaisesPromise(fn, expected),
-      close: () => Effect.runPromise(close)
+      close: (context) => Effect.runPromise(closeWith(context ?? {}))
     }
     // Each assertion counts toward `expect.assertions(n)` when called, like `expect(...)`.
     const mutable = harness as unknown as Record<string, (...args: Array<unknown>) => unknown>
