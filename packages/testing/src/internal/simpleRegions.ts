@@ -100,9 +100,18 @@ class ScaledClock implements Clock.Clock {
   readonly monotonicTimeNanos = Effect.sync(() => this.monotonicTimeNanosUnsafe())
   sleep(duration: Duration.Duration): Effect.Effect<void> {
     return Effect.callback<void>((resume) => {
-      const ms = Duration.toMillis(duration) / this.scale
-      if (!Number.isFinite(ms)) return
-      const timer = setTimeout(() => resume(Effect.void), ms)
+      const millis = Duration.toMillis(duration)
+      if (!Number.isFinite(millis)) return
+      const deadline = this.currentTimeMillisUnsafe() + millis
+      // A timer may fire a little early on the real clock: wait out the rest, so a sleep of d
+      // always ends at least d later on this clock.
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const wait = () => {
+        const remaining = deadline - this.currentTimeMillisUnsafe()
+        if (remaining <= 0) return resume(Effect.void)
+        timer = setTimeout(wait, Math.max(1, remaining / this.scale))
+      }
+      wait()
       return Effect.sync(() => clearTimeout(timer))
     })
   }
