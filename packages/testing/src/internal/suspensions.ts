@@ -6,8 +6,9 @@
 // (`Tracer.context`, public). The region's tracer uses it to watch `Effect.callback` primitives
 // (the only way a fiber suspends on something outside the run loop): while their `register`
 // runs, an async hook records whether it created any async resource (a Promise from `.then`, a
-// TCP write, a timer, a file request). If it did and the fiber suspended, the suspension is real
-// work until the fiber resumes. If it created nothing it waits on something in-process — another
+// TCP connect, a timer, a file request) and wrapped write methods record writes on sockets,
+// streams and message ports. If it did and the fiber suspended, the suspension is real work until
+// the fiber resumes. If it created nothing it waits on something in-process — another
 // fiber, or a callback the harness cannot see; the latter is caught when it resumes from outside
 // Effect after virtual time has moved under it (see `onExternalResume`).
 //
