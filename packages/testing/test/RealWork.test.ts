@@ -155,6 +155,35 @@ describe("Weft's own Promises do not hold virtual time", () => {
   })
 })
 
+describe("work started on a call's behalf is counted until it ends", () => {
+  workflowTest(
+    "after ctx.getResource() completes, the same call's real I/O holds time again",
+    async ({ harness }) => {
+      let attempts = 0
+      // (annotateLogsScoped replaces the acquiring fiber's context for the rest of its life; the
+      // region watches the fiber itself, not its context, to know when it ended.)
+      const db = Resource.effect(
+        Effect.andThen(
+          Effect.annotateLogsScoped({ resource: "db" }),
+          Effect.suspend(() =>
+            ++attempts < 3 ? Effect.fail(new Error("refused")) : Effect.succeed({ attempts })
+          ).pipe(Effect.retry(Schedule.spaced("5 seconds")))
+        )
+      )
+      harness.registerFunction("call", async (_inputs, ctx) => {
+        await ctx.getResource("db")
+        // 50 ms of real I/O: must not let the 1 minute node timeout fire
+        const body = (await (await fetch(url)).json()) as { ok: boolean }
+        return { ok: body.ok }
+      })
+      const wf = Workflow.make("both").task("call", "call", { timeout: "1 minute" }).build()
+      const result = await harness.execute(wf, {}, { resources: { db } })
+      expect(result).toSucceed()
+      expect(result.duration).toBe(10_000)
+    }
+  )
+})
+
 describe("5. work the harness cannot see fails loudly, early, naming it", () => {
   it("a callback resumed by an event on an emitter after virtual time moved on", async () => {
     const emitter = new EventEmitter()

@@ -179,7 +179,7 @@ export const makeAutoRegion = (options: Options) =>
     // Fibers started inside the region and not yet ended (detached ones outlive their run).
     let liveFibers = 0
     const outerMetrics = yield* Metric.FiberRuntimeMetrics
-    const attribution = new Attribution()
+    const attribution = new Attribution(() => poke())
     const fiberMetrics: Metric.FiberRuntimeMetricsService = {
       recordFiberStart: (context) => {
         liveFibers++
@@ -188,7 +188,6 @@ export const makeAutoRegion = (options: Options) =>
       },
       recordFiberEnd: (context, exit) => {
         liveFibers--
-        if (attribution.end(context)) poke()
         outerMetrics?.recordFiberEnd(context, exit)
       }
     }
@@ -218,6 +217,7 @@ export const makeAutoRegion = (options: Options) =>
             SpanTracker.path(Context.getOrUndefined(fiber.context, Tracer.ParentSpan)) ||
             `fiber #${fiber.id}`,
           internal: () => waking || scheduler.running > 0,
+          firstSeen: (fiber) => attribution.adopt(fiber),
           onExternalResume: (label, since, now) => {
             const error = new RealWorkUnobserved({
               label,

@@ -25,6 +25,7 @@ const evaluateKey = "~effect/Effect/evaluate"
 const exitKey = "~effect/Exit"
 const YieldSignal: unknown = Symbol.for("effect/Effect/Yield")
 const suspensionKey = Symbol.for("@weft/testing/Suspension")
+const seenKey = Symbol.for("@weft/testing/Seen")
 
 /** Set on a `register` function whose wait the region already accounts for (its own clock, …). */
 export const accounted: unique symbol = Symbol.for("@weft/testing/AccountedWait") as never
@@ -140,22 +141,41 @@ export const quietly = <A>(f: () => A): A => {
   }
 }
 
-/** Fibers started while `owner` is the current owner, and the owner of each. */
+/**
+ * Fibers started while an `Owner` is current are counted for it until they end. A fiber is only
+ * known by its context when it starts (`FiberRuntimeMetrics.recordFiberStart`), and that context
+ * may be replaced while it runs, so on its first primitive the owner is bound to the fiber
+ * itself (an observer of its end).
+ */
 export class Attribution {
-  private readonly byContext = new WeakMap<object, Owner>()
+  private readonly pending = new WeakMap<object, Array<Owner>>()
+  constructor(private readonly onEnded: () => void) {}
   start(context: object): void {
     const owner = owners.getStore()
     if (owner === undefined) return
     owner.children++
-    this.byContext.set(context, owner)
+    const list = this.pending.get(context)
+    if (list === undefined) this.pending.set(context, [owner])
+    else list.push(owner)
   }
-  /** True when the fiber had an owner (whose work may now hold time again). */
-  end(context: object): boolean {
-    const owner = this.byContext.get(context)
-    if (owner === undefined) return false
-    this.byContext.delete(context)
-    owner.children--
-    return true
+  private take(context: object): Owner | undefined {
+    const list = this.pending.get(context)
+    if (list === undefined) return undefined
+    const owner = list.pop()
+    if (list.length === 0) this.pending.delete(context)
+    return owner
+  }
+  /**
+   * The fiber's first primitive (every fiber of the region evaluates at least one through its
+   * tracer, even one interrupted before it ran): its context is still the one it started with.
+   */
+  adopt(fiber: Fiber.Fiber<unknown, unknown>): void {
+    const owner = this.take(fiber.context)
+    if (owner === undefined) return
+    fiber.addObserver(() => {
+      owner.children--
+      this.onEnded()
+    })
   }
 }
 
@@ -180,6 +200,8 @@ export interface SuspensionHooks {
   readonly describe: (fiber: Fiber.Fiber<unknown, unknown>) => string
   /** True while the region itself is resuming fibers (its driver, scheduler). */
   readonly internal: () => boolean
+  /** Called once per fiber, on its first primitive. */
+  readonly firstSeen: (fiber: Fiber.Fiber<unknown, unknown>) => void
   /** A fiber that waited in-process was resumed from outside Effect after the clock moved. */
   readonly onExternalResume: (label: string, since: number, now: number) => void
 }
@@ -206,7 +228,14 @@ export const makeContextHook = (hooks: SuspensionHooks, inner: Evaluate | undefi
         fiber
       ))
   return (primitive, fiber) => {
-    const holder = fiber as unknown as { [suspensionKey]?: Suspension | undefined }
+    const holder = fiber as unknown as {
+      [suspensionKey]?: Suspension | undefined
+      [seenKey]?: true
+    }
+    if (holder[seenKey] === undefined) {
+      holder[seenKey] = true
+      hooks.firstSeen(fiber)
+    }
     const suspended = holder[suspensionKey]
     if (suspended !== undefined) {
       holder[suspensionKey] = undefined
