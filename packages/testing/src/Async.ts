@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, type Duration, Effect, Exit, Option } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Option, Schema } from "effect"
 import { AssertionFailed, fail, formatMillis, millisOf, show } from "./internal/assertionFailed.js"
 
 export {
@@ -25,6 +25,104 @@ export {
    */
   AssertionFailed
 }
+
+/**
+ * A limit given to a test helper is not usable (negative, not a number, not a duration). Names
+ * the helper, the option and the value.
+ *
+ * @example
+ * ```ts
+ * import { Async } from "@weft/testing"
+ * const e = new Async.HarnessOptionInvalid({ helper: "waitFor", option: "timeout", value: "-1", message: "…" })
+ * ```
+ * @since 0.2.0
+ * @category errors
+ */
+export class HarnessOptionInvalid extends Schema.TaggedError<HarnessOptionInvalid>()(
+  "HarnessOptionInvalid",
+  {
+    helper: Schema.String,
+    option: Schema.String,
+    value: Schema.String,
+    message: Schema.String
+  }
+) {}
+
+const invalid = (helper: string, option: string, value: unknown, expected: string) =>
+  new HarnessOptionInvalid({
+    helper,
+    option,
+    value: String(value),
+    message: `${helper}: ${option} must be ${expected}, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`
+  })
+
+/**
+ * Checks a duration limit (a non-negative, non-NaN `Duration.Input`) and returns it in
+ * milliseconds; throws `HarnessOptionInvalid` naming the helper and option otherwise.
+ *
+ * @example
+ * ```ts
+ * import { Async } from "@weft/testing"
+ * Async.checkDuration("advance", "duration", "1 second") // 1000
+ * ```
+ * @since 0.2.0
+ * @category utils
+ */
+export const checkDuration = (helper: string, option: string, input: unknown): number => {
+  // effect reads a NaN number as zero; a limit of NaN is a mistake, not "no time".
+  const decoded =
+    typeof input === "number" && Number.isNaN(input)
+      ? Option.none()
+      : Duration.fromInput(input as Duration.Input)
+  const millis = Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
+  if (Number.isNaN(millis) || millis < 0)
+    throw invalid(helper, option, input, 'a non-negative duration (e.g. 500 or "2 seconds")')
+  return millis
+}
+
+/**
+ * Checks a number option (finite unless `allowInfinity`, at least `min`, an integer if asked).
+ *
+ * @example
+ * ```ts
+ * import { Async } from "@weft/testing"
+ * Async.checkNumber("assertConverges", "tolerance", 0.5, { min: 0 }) // 0.5
+ * ```
+ * @since 0.2.0
+ * @category utils
+ */
+export const checkNumber = (
+  helper: string,
+  option: string,
+  value: unknown,
+  rule: { readonly min: number; readonly integer?: boolean }
+): number => {
+  if (
+    typeof value !== "number" ||
+    Number.isNaN(value) ||
+    !Number.isFinite(value) ||
+    value < rule.min ||
+    (rule.integer === true && !Number.isInteger(value))
+  ) {
+    throw invalid(
+      helper,
+      option,
+      value,
+      `${rule.integer === true ? "an integer" : "a finite number"} ≥ ${rule.min}`
+    )
+  }
+  return value
+}
+
+const checked = <A>(f: () => A): Effect.Effect<A, HarnessOptionInvalid> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(f())
+    } catch (error) {
+      if (error instanceof HarnessOptionInvalid) return Effect.fail(error)
+      throw error
+    }
+  })
 
 /**
  * Options for polling helpers. `timeout` defaults to 5 seconds, `interval` to 10 ms.
@@ -44,9 +142,9 @@ export interface PollOptions {
   readonly message?: string
 }
 
-const pollDefaults = (options: PollOptions | undefined) => ({
-  timeout: millisOf(options?.timeout ?? "5 seconds"),
-  interval: Math.max(0, millisOf(options?.interval ?? "10 millis"))
+const pollDefaults = (helper: string, options: PollOptions | undefined) => ({
+  timeout: checkDuration(helper, "timeout", options?.timeout ?? "5 seconds"),
+  interval: checkDuration(helper, "interval", options?.interval ?? "10 millis")
 })
 
 const elapsedSince = (start: number) => Effect.map(Clock.currentTimeMillis, (now) => now - start)
@@ -70,9 +168,9 @@ const elapsedSince = (start: number) => Effect.map(Clock.currentTimeMillis, (now
 export const waitFor = <E, R>(
   condition: Effect.Effect<boolean, E, R>,
   options?: PollOptions
-): Effect.Effect<void, E | AssertionFailed, R> =>
+): Effect.Effect<void, E | AssertionFailed | HarnessOptionInvalid, R> =>
   Effect.gen(function* () {
-    const { timeout, interval } = pollDefaults(options)
+    const { timeout, interval } = yield* checked(() => pollDefaults("waitFor", options))
     const start = yield* Clock.currentTimeMillis
     let checks = 0
     for (;;) {
@@ -111,9 +209,9 @@ export const waitFor = <E, R>(
 export const assertEventually = <A, E, R>(
   assertion: Effect.Effect<A, E, R>,
   options?: PollOptions
-): Effect.Effect<A, AssertionFailed, R> =>
+): Effect.Effect<A, AssertionFailed | HarnessOptionInvalid, R> =>
   Effect.gen(function* () {
-    const { timeout, interval } = pollDefaults(options)
+    const { timeout, interval } = yield* checked(() => pollDefaults("assertEventually", options))
     const start = yield* Clock.currentTimeMillis
     let attempts = 0
     for (;;) {
@@ -149,6 +247,8 @@ export interface ConvergeOptions {
   readonly tolerance: number
   /** Maximum number of samples to take (default 20). */
   readonly samples?: number
+  /** Fewest samples before it may pass (default 5): a series that has not moved yet is no proof. */
+  readonly minSamples?: number
   /** How many consecutive samples must sit within `tolerance` (default 3, at least 2). */
   readonly window?: number
   /** Total time budget on the Clock (default 10 seconds). */
@@ -190,6 +290,19 @@ const drifting = (recent: ReadonlyArray<number>) => {
   )
 }
 
+// Still oscillating: the recent steps keep changing direction without shrinking (a converging
+// oscillation's swings get smaller; a steady one's do not, however small they are).
+const oscillating = (recent: ReadonlyArray<number>) => {
+  const steps = recent.slice(1).map((v, i) => v - recent[i]!)
+  if (steps.length < 2 || steps.some((step) => step === 0)) return false
+  return steps.every(
+    (step, i) =>
+      i === 0 ||
+      (Math.sign(step) !== Math.sign(steps[i - 1]!) &&
+        Math.abs(step) >= Math.abs(steps[i - 1]!) * (1 - 1e-9))
+  )
+}
+
 /**
  * Samples `getter` until its values settle: the last `window` samples all lie within a band of
  * width `tolerance` and are not still drifting (steps all in one direction, none smaller than the
@@ -211,16 +324,31 @@ const drifting = (recent: ReadonlyArray<number>) => {
 export const assertConverges = <E, R>(
   getter: Effect.Effect<number, E, R>,
   options: ConvergeOptions
-): Effect.Effect<Convergence, E | AssertionFailed, R> =>
+): Effect.Effect<Convergence, E | AssertionFailed | HarnessOptionInvalid, R> =>
   Effect.gen(function* () {
-    const maxSamples = options.samples ?? 20
-    const window = Math.max(2, options.window ?? 3)
-    const timeout = millisOf(options.timeout ?? "10 seconds")
-    const interval = millisOf(options.interval ?? 0)
-    if (maxSamples < window) {
-      return yield* fail(
-        "assertConverges",
-        `samples (${maxSamples}) must be at least the window (${window})`
+    const helper = "assertConverges"
+    const { maxSamples, minSamples, window, timeout, interval } = yield* checked(() => {
+      checkNumber(helper, "tolerance", options.tolerance, { min: 0 })
+      return {
+        maxSamples: checkNumber(helper, "samples", options.samples ?? 20, {
+          min: 2,
+          integer: true
+        }),
+        minSamples: checkNumber(helper, "minSamples", options.minSamples ?? 5, {
+          min: 2,
+          integer: true
+        }),
+        window: checkNumber(helper, "window", options.window ?? 3, { min: 2, integer: true }),
+        timeout: checkDuration(helper, "timeout", options.timeout ?? "10 seconds"),
+        interval: checkDuration(helper, "interval", options.interval ?? 0)
+      }
+    })
+    if (maxSamples < Math.max(window, minSamples)) {
+      return yield* invalid(
+        helper,
+        "samples",
+        maxSamples,
+        `at least the window (${window}) and minSamples (${minSamples})`
       )
     }
     const start = yield* Clock.currentTimeMillis
@@ -235,9 +363,13 @@ export const assertConverges = <E, R>(
         )
       }
       samples.push(value)
-      if (samples.length >= window) {
+      if (samples.length >= Math.max(window, minSamples)) {
         const tail = samples.slice(-window)
-        if (spread(tail) <= options.tolerance && !drifting(samples.slice(-window - 1))) {
+        if (
+          spread(tail) <= options.tolerance &&
+          !drifting(samples.slice(-window - 1)) &&
+          !oscillating(samples.slice(-window - 1))
+        ) {
           return { value, settledAt: samples.length - window, samples }
         }
       }
@@ -287,17 +419,21 @@ export const assertConverges = <E, R>(
 export const assertTimeLimit = <A, E, R>(
   limit: Duration.Input,
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | AssertionFailed, R> =>
-  Effect.timeoutOrElse(effect, {
-    duration: limit,
-    orElse: () =>
-      Effect.fail(
-        fail(
-          "assertTimeLimit",
-          `did not finish within ${formatMillis(millisOf(limit))}; interrupted at the limit`
-        )
-      )
-  })
+): Effect.Effect<A, E | AssertionFailed | HarnessOptionInvalid, R> =>
+  Effect.flatMap(
+    checked(() => checkDuration("assertTimeLimit", "limit", limit)),
+    (millis) =>
+      Effect.timeoutOrElse(effect, {
+        duration: millis,
+        orElse: () =>
+          Effect.fail(
+            fail(
+              "assertTimeLimit",
+              `did not finish within ${formatMillis(millis)}; interrupted at the limit`
+            )
+          )
+      })
+  )
 
 /**
  * Runs `effect` and checks how long it took on the Clock (virtual time under the harness).
@@ -445,6 +581,54 @@ export const runConcurrent = <A, E, R>(
   Effect.all(Array.from(effects), { concurrency: options?.concurrency ?? "unbounded" })
 
 /**
+ * One outcome of {@link runConcurrentSettled}: the value or the error, in the input's place.
+ *
+ * @example
+ * ```ts
+ * import type { Async } from "@weft/testing"
+ * const outcomes: Array<Async.Settled<number, string>> = [
+ *   { _tag: "Success", value: 1 },
+ *   { _tag: "Failure", error: "boom" }
+ * ]
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export type Settled<A, E> =
+  | { readonly _tag: "Success"; readonly value: A }
+  | { readonly _tag: "Failure"; readonly error: E | unknown }
+
+const settle = <A, E>(exit: Exit.Exit<A, E>): Settled<A, E> =>
+  Exit.isSuccess(exit)
+    ? { _tag: "Success", value: exit.value }
+    : {
+        _tag: "Failure",
+        error: Option.getOrElse(Cause.findErrorOption(exit.cause), () => Cause.squash(exit.cause))
+      }
+
+/**
+ * Runs effects concurrently and keeps every outcome — values and errors in place, in order —
+ * instead of stopping at the first failure.
+ *
+ * @example
+ * ```ts
+ * import { Async } from "@weft/testing"
+ * import { Effect } from "effect"
+ * Async.runConcurrentSettled([Effect.succeed(1), Effect.fail("boom")])
+ * // Effect<[{ _tag: "Success", value: 1 }, { _tag: "Failure", error: "boom" }]>
+ * ```
+ * @since 0.2.0
+ * @category combinators
+ */
+export const runConcurrentSettled = <A, E, R>(
+  effects: Iterable<Effect.Effect<A, E, R>>,
+  options?: { readonly concurrency?: number | "unbounded" }
+): Effect.Effect<Array<Settled<A, E>>, never, R> =>
+  Effect.forEach(Array.from(effects), (effect) => Effect.map(Effect.exit(effect), settle), {
+    concurrency: options?.concurrency ?? "unbounded"
+  })
+
+/**
  * Runs effects one after another and returns every result in order.
  *
  * @example
@@ -581,6 +765,23 @@ export const runConcurrentPromise = <A>(
   fns: Iterable<() => PromiseLike<A> | A>,
   options?: { readonly concurrency?: number | "unbounded" }
 ): Promise<Array<A>> => runOrThrow(runConcurrent(Array.from(fns, fromThunk), options))
+
+/**
+ * {@link runConcurrentSettled} for Promise-returning functions.
+ *
+ * @example
+ * ```ts
+ * import { Async } from "@weft/testing"
+ * const [ok, failed] = await Async.runConcurrentSettledPromise([async () => 1, async () => { throw new Error("x") }])
+ * ```
+ * @since 0.2.0
+ * @category combinators
+ */
+export const runConcurrentSettledPromise = <A>(
+  fns: Iterable<() => PromiseLike<A> | A>,
+  options?: { readonly concurrency?: number | "unbounded" }
+): Promise<Array<Settled<A, unknown>>> =>
+  runOrThrow(runConcurrentSettled(Array.from(fns, fromThunk), options))
 
 /**
  * {@link runSequential} for Promise-returning functions.

@@ -10,27 +10,18 @@
  *
  * @since 0.1.0
  */
-import {
-  Cause,
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  Exit,
-  Fiber,
-  Layer,
-  Metric,
-  Schema,
-  Scheduler,
-  type Scope,
-  Tracer
-} from "effect"
-import { TestClock } from "effect/testing"
-import { CountingScheduler } from "./internal/countingScheduler.js"
+import { Cause, type Context, type Duration, Effect, type Scope } from "effect"
+import { HarnessOptionInvalid } from "./Async.js"
+import { makeAutoRegion } from "./internal/autoRegion.js"
 import * as realWork from "./internal/realWork.js"
-import { SpanTracker } from "./internal/spanTracker.js"
-import { TimerHeap } from "./internal/timerHeap.js"
-import { VirtualClock } from "./internal/virtualClock.js"
+import { ActiveRegion, inheritedRun } from "./internal/regionRefs.js"
+import { makeLiveRegion, makeManualRegion, makeScaledRegion } from "./internal/simpleRegions.js"
+import {
+  RealWorkStuck,
+  RealWorkUnobserved,
+  VirtualTimeDeadlock,
+  VirtualTimeLimitExceeded
+} from "./internal/timeErrors.js"
 
 // ---------------------------------------------------------------------------------------------
 // Models
@@ -41,6 +32,9 @@ import { VirtualClock } from "./internal/virtualClock.js"
  * - `"auto"` (default): `TestClock` advanced automatically to each timer deadline.
  * - `"manual"`: a fresh `TestClock` you move yourself with `TestClock.adjust` / `setTime`.
  * - `"live"`: real time; sleeps really sleep.
+ * - `"scaled"`: the wall clock running `scale` times faster (default 10×): a 10 s sleep waits
+ *   1 real second. Real work does not pause it — for tests that must interleave with real
+ *   servers (a timeout can fire during a slow real call, as in production, only sooner).
  *
  * @example
  * ```ts
@@ -50,7 +44,7 @@ import { VirtualClock } from "./internal/virtualClock.js"
  * @since 0.1.0
  * @category models
  */
-export type Mode = "auto" | "manual" | "live"
+export type Mode = "auto" | "manual" | "live" | "scaled"
 
 /**
  * Options for a virtual-time run. Every limit turns a runaway test into a fast, named failure.
@@ -76,6 +70,8 @@ export interface Options {
   readonly deadlockGrace?: Duration.Input
   /** Virtual start time in epoch milliseconds (default 0). */
   readonly startTime?: number
+  /** `"scaled"` mode: how many times faster than the wall clock time runs (default 10). */
+  readonly scale?: number
 }
 
 /**
@@ -142,8 +138,6 @@ export interface Leaks {
   readonly realWork: ReadonlyArray<string>
 }
 
-const noLeaks: Leaks = { fibers: 0, timers: 0, realWork: [] }
-
 /**
  * Whether anything leaked, and a sentence saying what.
  *
@@ -172,74 +166,68 @@ export const describeLeaks = (leaks: Leaks): string | undefined => {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Every fiber of the program waits on something nobody will provide: nothing can run, no real
- * work is in flight and no timer is pending. `waiting` lists the innermost open spans.
- *
- * @example
- * ```ts
- * import { VirtualTime } from "@weft/testing"
- * import { Deferred, Effect } from "effect"
- * const stuck = Effect.flatMap(Deferred.make<void>(), Deferred.await)
- * VirtualTime.run(stuck) // fails with VirtualTimeDeadlock at virtual t=0ms
- * ```
- * @since 0.1.0
- * @category errors
- */
-export class VirtualTimeDeadlock extends Schema.TaggedError<VirtualTimeDeadlock>()(
-  "VirtualTimeDeadlock",
-  {
-    at: Schema.Number,
-    waiting: Schema.Array(Schema.String),
-    message: Schema.String
-  }
-) {}
-
-/**
- * The run passed `maxAdvances` or `maxVirtualTime` — usually an endless periodic timer
- * (a poller or watchdog) hiding a program that will never finish.
- *
- * @example
- * ```ts
- * import { VirtualTime } from "@weft/testing"
- * import { Effect } from "effect"
- * VirtualTime.run(Effect.forever(Effect.sleep("1 second")), { maxAdvances: 100 })
- * // fails with VirtualTimeLimitExceeded (limit: "advances")
- * ```
- * @since 0.1.0
- * @category errors
- */
-export class VirtualTimeLimitExceeded extends Schema.TaggedError<VirtualTimeLimitExceeded>()(
-  "VirtualTimeLimitExceeded",
-  {
-    limit: Schema.Literals(["advances", "virtual-time"]),
-    at: Schema.Number,
-    advances: Schema.Number,
-    waiting: Schema.Array(Schema.String),
-    message: Schema.String
-  }
-) {}
-
-/**
- * A real operation marked with `withRealWork` stayed in flight longer than `realWorkTimeout`.
- * Virtual time is frozen while real work runs, so this is what stops a stuck one.
- *
- * @example
- * ```ts
- * import { VirtualTime } from "@weft/testing"
- * import { Effect } from "effect"
- * const hang = VirtualTime.withRealWork("db:query", Effect.never)
- * VirtualTime.run(hang, { realWorkTimeout: "1 second" }) // fails naming "db:query"
- * ```
- * @since 0.1.0
- * @category errors
- */
-export class RealWorkStuck extends Schema.TaggedError<RealWorkStuck>()("RealWorkStuck", {
-  label: Schema.String,
-  elapsedMs: Schema.Number,
-  at: Schema.Number,
-  message: Schema.String
-}) {}
+export {
+  /**
+   * Every fiber of the program waits on something nobody will provide: nothing can run, no real
+   * work is in flight and no timer is pending. `waiting` lists the innermost open spans.
+   *
+   * @example
+   * ```ts
+   * import { VirtualTime } from "@weft/testing"
+   * import { Deferred, Effect } from "effect"
+   * const stuck = Effect.flatMap(Deferred.make<void>(), Deferred.await)
+   * VirtualTime.run(stuck) // fails with VirtualTimeDeadlock at virtual t=0ms
+   * ```
+   * @since 0.1.0
+   * @category errors
+   */
+  VirtualTimeDeadlock,
+  /**
+   * The run passed `maxAdvances` or `maxVirtualTime` — usually an endless periodic timer
+   * (a poller or watchdog) hiding a program that will never finish.
+   *
+   * @example
+   * ```ts
+   * import { VirtualTime } from "@weft/testing"
+   * import { Effect } from "effect"
+   * VirtualTime.run(Effect.forever(Effect.sleep("1 second")), { maxAdvances: 100 })
+   * // fails with VirtualTimeLimitExceeded (limit: "advances")
+   * ```
+   * @since 0.1.0
+   * @category errors
+   */
+  VirtualTimeLimitExceeded,
+  /**
+   * A real operation stayed in flight longer than `realWorkTimeout`. Virtual time is frozen while
+   * real work runs, so this is what stops a stuck one.
+   *
+   * @example
+   * ```ts
+   * import { VirtualTime } from "@weft/testing"
+   * import { Effect } from "effect"
+   * const hang = VirtualTime.withRealWork("db:query", Effect.never)
+   * VirtualTime.run(hang, { realWorkTimeout: "1 second" }) // fails naming "db:query"
+   * ```
+   * @since 0.1.0
+   * @category errors
+   */
+  RealWorkStuck,
+  /**
+   * A fiber waiting on something the harness could not see (a callback API that started no I/O
+   * of its own, e.g. an event on an already-open socket) was resumed from outside Effect after
+   * virtual time had moved on under it. The message names the fiber (its open spans) and the
+   * virtual interval, and says how to fix it.
+   *
+   * @example
+   * ```ts
+   * import { VirtualTime } from "@weft/testing"
+   * const isUnobserved = (e: VirtualTime.VirtualTimeError) => e._tag === "RealWorkUnobserved"
+   * ```
+   * @since 0.2.0
+   * @category errors
+   */
+  RealWorkUnobserved
+}
 
 /**
  * Any failure raised by the virtual-time driver itself.
@@ -252,7 +240,11 @@ export class RealWorkStuck extends Schema.TaggedError<RealWorkStuck>()("RealWork
  * @since 0.1.0
  * @category errors
  */
-export type VirtualTimeError = VirtualTimeDeadlock | VirtualTimeLimitExceeded | RealWorkStuck
+export type VirtualTimeError =
+  | VirtualTimeDeadlock
+  | VirtualTimeLimitExceeded
+  | RealWorkStuck
+  | RealWorkUnobserved
 
 // ---------------------------------------------------------------------------------------------
 // Real work
@@ -321,69 +313,6 @@ export const isActive: Effect.Effect<boolean> = Effect.suspend(() =>
   Effect.map(ActiveRegion, (region) => region !== undefined)
 )
 
-interface RegionMarker {
-  readonly mode: Mode
-}
-
-// Set in `fixtureContext`: the fiber runs a fixture call.
-const FixtureCall = Context.Reference<boolean>("@weft/testing/FixtureCall", {
-  defaultValue: () => false
-})
-
-const ActiveRegion = Context.Reference<RegionMarker | undefined>(
-  "@weft/testing/VirtualTimeRegion",
-  {
-    defaultValue: () => undefined
-  }
-)
-
-// ---------------------------------------------------------------------------------------------
-// The driver
-// ---------------------------------------------------------------------------------------------
-
-const defaults = {
-  maxAdvances: 100_000,
-  maxVirtualTime: Duration.days(30),
-  realWorkTimeout: Duration.seconds(25),
-  deadlockGrace: Duration.millis(10)
-}
-
-const formatMs = (ms: number): string => (Number.isInteger(ms) ? `${ms}ms` : `${ms.toFixed(3)}ms`)
-
-type Wake =
-  | { readonly _tag: "Idle" }
-  | {
-      readonly _tag: "Stuck"
-      readonly label: string
-      readonly elapsedMs: number
-      readonly unknown: boolean
-    }
-
-const interruptWithin = (fiber: Fiber.Fiber<unknown, unknown>, waitMs: number) =>
-  Effect.callback<void>((resume) => {
-    fiber.interruptUnsafe()
-    const timer = setTimeout(() => resume(Effect.void), waitMs)
-    const remove = fiber.addObserver(() => {
-      clearTimeout(timer)
-      resume(Effect.void)
-    })
-    return Effect.sync(() => {
-      clearTimeout(timer)
-      remove()
-    })
-  })
-
-const nextTurn = Effect.callback<void>((resume) => {
-  const handle = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(handle))
-})
-
-const realSleep = (ms: number) =>
-  Effect.callback<void>((resume) => {
-    const timer = setTimeout(() => resume(Effect.void), ms)
-    return Effect.sync(() => clearTimeout(timer))
-  })
-
 /**
  * A virtual-time region: one clock shared by every effect run in it, for as long as its scope
  * lives. The harness keeps one per test, so time moves forward monotonically across executions
@@ -435,445 +364,19 @@ export interface Region {
    * work is waiting on virtual time). A no-op unless `"auto"`.
    */
   readonly beginUnknownWork: (label: string) => () => void
+  /**
+   * Calls `call` (user code that may start work of unknown nature) and marks what it returns as
+   * such work until `end` is called; fibers of the region it starts — directly or from a Promise
+   * chain it began, e.g. `ctx.getResource` or a fixture call — are counted as work on its behalf,
+   * and while any is alive it does not hold time. A plain call unless `"auto"`.
+   */
+  readonly callUnknown: <A>(
+    label: string,
+    call: () => A
+  ) => { readonly value: A; readonly end: () => void }
   /** The context to bind `@weft/fixtures` fixtures to: `context`, counting their calls in flight. */
   readonly fixtureContext: Context.Context<never>
 }
-
-const inheritedRun = <A, E, R>(effect: Effect.Effect<A, E, R>, mode: Mode) =>
-  Effect.gen(function* () {
-    const realStart = performance.now()
-    const start = yield* Clock.currentTimeMillis
-    const value = yield* effect
-    const end = yield* Clock.currentTimeMillis
-    const timing: Timing = {
-      mode,
-      virtualMs: end - start,
-      realMs: performance.now() - realStart,
-      advances: 0
-    }
-    return { value, timing, leaks: noLeaks } satisfies Measured<A>
-  })
-
-const makeLiveRegion = (): Region => {
-  const context = Context.make(Clock.Clock, Clock.Clock.defaultValue()).pipe(
-    Context.add(ActiveRegion, { mode: "live" })
-  )
-  const start = Date.now()
-  const measure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.gen(function* () {
-      if ((yield* ActiveRegion) !== undefined) return yield* inheritedRun(effect, "live")
-      const realStart = performance.now()
-      const value = yield* Effect.provideContext(effect, context)
-      const realMs = performance.now() - realStart
-      const timing: Timing = { mode: "live", virtualMs: realMs, realMs, advances: 0 }
-      return { value, timing, leaks: noLeaks } satisfies Measured<A>
-    })
-  return {
-    mode: "live",
-    context,
-    measure,
-    run: (effect) => Effect.map(measure(effect), (m) => m.value),
-    now: () => Date.now(),
-    elapsed: () => Date.now() - start,
-    leaks: Effect.succeed(noLeaks),
-    realWork: RealWork.defaultValue(),
-    beginUnknownWork: () => () => {},
-    fixtureContext: context
-  }
-}
-
-const makeManualRegion = (options: Options) =>
-  Effect.gen(function* () {
-    const testContext = yield* Layer.build(TestClock.layer())
-    const testClock = Context.get(testContext, Clock.Clock) as TestClock.TestClock
-    const startTime = options.startTime ?? 0
-    if (startTime !== 0) yield* testClock.setTime(startTime)
-    const context = Context.make(Clock.Clock, testClock).pipe(
-      Context.add(Scheduler.Scheduler, Context.get(testContext, Scheduler.Scheduler)),
-      Context.add(ActiveRegion, { mode: "manual" })
-    )
-    const measure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      Effect.gen(function* () {
-        if ((yield* ActiveRegion) !== undefined) return yield* inheritedRun(effect, "manual")
-        const realStart = performance.now()
-        const start = testClock.currentTimeMillisUnsafe()
-        // A fresh fiber, so its dispatcher comes from the TestClock's scheduler.
-        const fiber = yield* Effect.forkChild(Effect.provideContext(effect, context))
-        const value = yield* Fiber.join(fiber)
-        const timing: Timing = {
-          mode: "manual",
-          virtualMs: testClock.currentTimeMillisUnsafe() - start,
-          realMs: performance.now() - realStart,
-          advances: 0
-        }
-        return { value, timing, leaks: noLeaks } satisfies Measured<A>
-      })
-    const region: Region = {
-      mode: "manual",
-      context,
-      measure,
-      run: (effect) => Effect.map(measure(effect), (m) => m.value),
-      now: () => testClock.currentTimeMillisUnsafe(),
-      elapsed: () => testClock.currentTimeMillisUnsafe() - startTime,
-      leaks: Effect.succeed(noLeaks),
-      realWork: RealWork.defaultValue(),
-      beginUnknownWork: () => () => {},
-      fixtureContext: context
-    }
-    return region
-  })
-
-interface ActiveRun {
-  readonly seq: number
-  readonly fiber: Fiber.Fiber<unknown, unknown>
-  readonly fail: (error: VirtualTimeError) => void
-}
-
-const makeAutoRegion = (options: Options) =>
-  Effect.gen(function* () {
-    const maxAdvances = options.maxAdvances ?? defaults.maxAdvances
-    const millis = (input: Duration.Input | undefined, fallback: Duration.Duration) =>
-      Duration.toMillis(input === undefined ? fallback : Duration.fromInputUnsafe(input))
-    const maxVirtualTime = millis(options.maxVirtualTime, defaults.maxVirtualTime)
-    const realWorkTimeout = millis(options.realWorkTimeout, defaults.realWorkTimeout)
-    const deadlockGrace = millis(options.deadlockGrace, defaults.deadlockGrace)
-
-    const baseScheduler = yield* Scheduler.Scheduler
-    const startTime = options.startTime ?? 0
-    const virtualNow = () => testClock.currentTimeMillisUnsafe() - startTime
-
-    // --- idle detection -----------------------------------------------------------------------
-    let waiter: ((wake: Wake) => void) | undefined
-    let checkScheduled = false
-    let stuckTimer: ReturnType<typeof setTimeout> | undefined
-    const wakeUp = (wake: Wake) => {
-      const resume = waiter
-      if (resume === undefined) return
-      waiter = undefined
-      if (stuckTimer !== undefined) clearTimeout(stuckTimer)
-      stuckTimer = undefined
-      resume(wake)
-    }
-    const scheduler: CountingScheduler = new CountingScheduler(baseScheduler, () => poke())
-    const tracker: realWork.CountingTracker = new realWork.CountingTracker(
-      () => armStuckTimer(),
-      () => poke()
-    )
-    const activity = () => scheduler.epoch + tracker.epoch
-    // Work of unknown nature waits on virtual time (so must not hold it) while a fixture call
-    // is in flight or a run it started is still going; otherwise it is treated as real work.
-    const holdsTime = (op: realWork.InFlight) =>
-      op.unknown === undefined ||
-      (fixtureFibers === 0 && ![...active].some((run) => run.seq > op.unknown!.runSeq))
-    const realWorkHolds = () => {
-      for (const op of tracker.inFlight.values()) if (holdsTime(op)) return true
-      return false
-    }
-    // Quiet = nothing queued, nothing in flight, for two event-loop turns with no activity.
-    const confirm = (turnsLeft: number, epoch: number) => {
-      if (waiter === undefined) return
-      if (scheduler.queued > 0) return
-      if (realWorkHolds()) {
-        armStuckTimer()
-        return
-      }
-      if (activity() !== epoch) return poke()
-      if (turnsLeft > 1) {
-        setImmediate(() => confirm(turnsLeft - 1, epoch))
-      } else {
-        wakeUp({ _tag: "Idle" })
-      }
-    }
-    const poke = () => {
-      if (waiter === undefined || checkScheduled) return
-      checkScheduled = true
-      setImmediate(() => {
-        checkScheduled = false
-        confirm(2, activity())
-      })
-    }
-    const armStuckTimer = () => {
-      if (waiter === undefined || stuckTimer !== undefined) return
-      const oldest = tracker.oldest(holdsTime)
-      if (oldest === undefined) return
-      const remaining = Math.max(0, oldest.startedAt + realWorkTimeout - performance.now())
-      stuckTimer = setTimeout(() => {
-        stuckTimer = undefined
-        const current = tracker.oldest(holdsTime)
-        if (current === undefined) return
-        const elapsedMs = performance.now() - current.startedAt
-        if (elapsedMs >= realWorkTimeout) {
-          wakeUp({
-            _tag: "Stuck",
-            label: current.label,
-            elapsedMs,
-            unknown: current.unknown !== undefined
-          })
-        } else {
-          armStuckTimer()
-        }
-      }, remaining)
-    }
-
-    // --- the region's services ----------------------------------------------------------------
-    const timers = new TimerHeap()
-    // Between the wake-ups of a program's own `TestClock.adjust`, let woken fibers run.
-    const settled = Effect.callback<void>((resume) => {
-      const check = () => {
-        if (scheduler.queued === 0) resume(Effect.void)
-        else setImmediate(check)
-      }
-      setImmediate(check)
-    })
-    // Fixture calls sleeping on the clock: a call the test abandoned (its node timed out) is cut
-    // off at the leak check rather than reported — the harness, not the test, handed it out.
-    const fixtureSleepers = new Set<Fiber.Fiber<unknown, unknown>>()
-    const testClock = new VirtualClock(startTime, timers, tracker, settled, (fiber) => {
-      if (!fiber.getRef(FixtureCall)) return undefined
-      fixtureSleepers.add(fiber)
-      return () => fixtureSleepers.delete(fiber)
-    })
-    const clock = testClock
-    // Fibers started inside the region and not yet ended (detached ones outlive their run).
-    let liveFibers = 0
-    const outerMetrics = yield* Metric.FiberRuntimeMetrics
-    const fiberMetrics: Metric.FiberRuntimeMetricsService = {
-      recordFiberStart: (context) => {
-        liveFibers++
-        outerMetrics?.recordFiberStart(context)
-      },
-      recordFiberEnd: (context, exit) => {
-        liveFibers--
-        outerMetrics?.recordFiberEnd(context, exit)
-      }
-    }
-    // Fibers of fixture calls (fixtures bound to `fixtureContext`), counted apart.
-    let fixtureFibers = 0
-    const fixtureMetrics: Metric.FiberRuntimeMetricsService = {
-      recordFiberStart: (context) => {
-        fixtureFibers++
-        fiberMetrics.recordFiberStart(context)
-        poke()
-      },
-      recordFiberEnd: (context, exit) => {
-        fixtureFibers--
-        fiberMetrics.recordFiberEnd(context, exit)
-        poke()
-      }
-    }
-    const spans = new SpanTracker()
-    const tracer = yield* Tracer.Tracer
-    const context = Context.make(Clock.Clock, clock as Clock.Clock).pipe(
-      Context.add(Scheduler.Scheduler, scheduler as Scheduler.Scheduler),
-      Context.add(realWork.RealWork, tracker as realWork.RealWorkTracker),
-      Context.add(Tracer.Tracer, spans.wrap(tracer)),
-      Context.add(
-        Metric.FiberRuntimeMetrics,
-        fiberMetrics as Metric.FiberRuntimeMetricsService | undefined
-      ),
-      Context.add(ActiveRegion, { mode: "auto" } as RegionMarker | undefined)
-    ) as Context.Context<never>
-    const fixtureContext = Context.add(
-      context,
-      Metric.FiberRuntimeMetrics,
-      fixtureMetrics as Metric.FiberRuntimeMetricsService | undefined
-    ).pipe(Context.add(FixtureCall, true))
-
-    // --- the driver: one per region, running while any run is active ----------------------------
-    const active = new Set<ActiveRun>()
-    let runSeq = 0
-    let driving = false
-    let advances = 0
-    const failAll = (error: VirtualTimeError) => {
-      for (const run of [...active]) run.fail(error)
-    }
-    const waitForQuiet = Effect.callback<Wake>((resume) => {
-      waiter = (wake) => resume(Effect.succeed(wake))
-      poke()
-      armStuckTimer()
-      return Effect.sync(() => {
-        waiter = undefined
-        if (stuckTimer !== undefined) clearTimeout(stuckTimer)
-        stuckTimer = undefined
-      })
-    })
-    const stillWaiting = () => [...active].some((run) => run.fiber.pollUnsafe() === undefined)
-    const driverLoop: Effect.Effect<void> = Effect.gen(function* () {
-      for (;;) {
-        if (!stillWaiting()) {
-          driving = false
-          return
-        }
-        const wake = yield* waitForQuiet
-        if (!stillWaiting()) continue
-        if (wake._tag === "Stuck") {
-          const at = virtualNow()
-          failAll(
-            new RealWorkStuck({
-              label: wake.label,
-              elapsedMs: Math.round(wake.elapsedMs),
-              at,
-              message:
-                `real operation "${wake.label}" still in flight after ${Math.round(wake.elapsedMs)}ms ` +
-                `of real time (virtual t=${formatMs(at)}); virtual time is frozen ` +
-                `while real work runs. Raise realWorkTimeout if it is legitimately slow.` +
-                (wake.unknown
-                  ? " (A pending Promise from your code is taken for real work; if it waits on " +
-                    "the virtual clock instead, return an Effect.)"
-                  : "")
-            })
-          )
-          continue
-        }
-        const next = timers.peek()
-        if (next === undefined) {
-          // Nothing runnable, nothing in flight, no timer: confirm after a short real grace.
-          const epoch = activity()
-          yield* realSleep(deadlockGrace)
-          if (
-            !stillWaiting() ||
-            activity() !== epoch ||
-            scheduler.queued > 0 ||
-            realWorkHolds() ||
-            timers.peek() !== undefined
-          ) {
-            continue
-          }
-          const at = virtualNow()
-          const waiting = spans.describe()
-          failAll(
-            new VirtualTimeDeadlock({
-              at,
-              waiting,
-              message:
-                `deadlock at virtual t=${formatMs(at)}: no fiber can run, no real work is in flight ` +
-                `and no timer is pending, so the program can never finish. ` +
-                (waiting.length > 0
-                  ? `Still open: ${waiting.join("; ")}.`
-                  : "Every fiber waits on a Deferred, Queue, latch or join that nothing will complete.") +
-                ` (If it awaits real I/O, mark that work with withRealWork.)`
-            })
-          )
-          continue
-        }
-        const target = Math.max(next, testClock.currentTimeMillisUnsafe())
-        if (advances >= maxAdvances || target - startTime > maxVirtualTime) {
-          const at = virtualNow()
-          const limit = advances >= maxAdvances ? "advances" : "virtual-time"
-          const waiting = spans.describe()
-          failAll(
-            new VirtualTimeLimitExceeded({
-              limit,
-              at,
-              advances,
-              waiting,
-              message:
-                (limit === "advances"
-                  ? `virtual time advanced ${maxAdvances} times (now t=${formatMs(at)}) without the program finishing`
-                  : `the next timer fires at virtual t=${formatMs(target - startTime)}, past maxVirtualTime ` +
-                    `${formatMs(maxVirtualTime)}`) +
-                `; an endless periodic timer (poller, watchdog) may hide a program that never ends.` +
-                (waiting.length > 0 ? ` Still open: ${waiting.join("; ")}.` : "")
-            })
-          )
-          continue
-        }
-        advances++
-        testClock.wakeNext(target)
-      }
-    })
-    let driverFiber: Fiber.Fiber<void> | undefined
-    const ensureDriver = () => {
-      if (driving) return
-      driving = true
-      driverFiber = Effect.runFork(driverLoop)
-    }
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => (driverFiber === undefined ? Effect.void : Fiber.interrupt(driverFiber)))
-    )
-
-    const currentLeaks = Effect.gen(function* () {
-      for (const fiber of [...fixtureSleepers]) fiber.interruptUnsafe()
-      // Fibers interrupted on the way out need a few turns to end.
-      for (let turn = 0; turn < 5 && (liveFibers > 0 || timers.size > 0); turn++) yield* nextTurn
-      const leaks: Leaks = {
-        fibers: Math.max(0, liveFibers),
-        timers: timers.size,
-        realWork: [...tracker.inFlight.values()].map((op) => op.label)
-      }
-      return leaks
-    })
-
-    const measure = <A, E, R>(
-      effect: Effect.Effect<A, E, R>
-    ): Effect.Effect<Measured<A>, E | VirtualTimeError, R> =>
-      Effect.gen(function* () {
-        if ((yield* ActiveRegion) !== undefined) return yield* inheritedRun(effect, "auto")
-        const realStart = performance.now()
-        const virtualStart = testClock.currentTimeMillisUnsafe()
-        const advancesStart = advances
-        // Numbered before it starts, so work it begins counts as begun after it.
-        const seq = ++runSeq
-        const fiber = yield* Effect.forkChild(Effect.provideContext(effect, context))
-        let verdict: VirtualTimeError | undefined
-        let virtualEnd = virtualStart
-        let advancesEnd = advancesStart
-        yield* Effect.callback<void>((resume) => {
-          const run: ActiveRun = {
-            seq,
-            fiber,
-            fail: (error) => {
-              if (!active.delete(run)) return
-              verdict = error
-              resume(Effect.void)
-            }
-          }
-          active.add(run)
-          const removeObserver = fiber.addObserver(() => {
-            // The clock may move on for other runs before this caller resumes.
-            virtualEnd = testClock.currentTimeMillisUnsafe()
-            advancesEnd = advances
-            active.delete(run)
-            poke()
-            resume(Effect.void)
-          })
-          ensureDriver()
-          poke()
-          return Effect.sync(() => {
-            removeObserver()
-            active.delete(run)
-          })
-        })
-        if (verdict !== undefined) {
-          yield* interruptWithin(fiber, 1_000)
-          return yield* Effect.fail(verdict)
-        }
-        const exit = yield* Fiber.await(fiber)
-        const leaks = yield* currentLeaks
-        if (Exit.isFailure(exit)) return yield* Effect.failCause(exit.cause)
-        const timing: Timing = {
-          mode: "auto",
-          virtualMs: virtualEnd - virtualStart,
-          realMs: performance.now() - realStart,
-          advances: advancesEnd - advancesStart
-        }
-        return { value: exit.value, timing, leaks } satisfies Measured<A>
-      })
-
-    const region: Region = {
-      mode: "auto",
-      context,
-      measure,
-      run: (effect) => Effect.map(measure(effect), (m) => m.value),
-      now: () => testClock.currentTimeMillisUnsafe(),
-      elapsed: virtualNow,
-      leaks: currentLeaks,
-      realWork: tracker,
-      beginUnknownWork: (label) => tracker.beginUnknown(label, runSeq),
-      fixtureContext
-    }
-    return region
-  })
 
 /**
  * Creates a virtual-time region that lives as long as the current scope (see {@link Region}).
@@ -894,6 +397,20 @@ const makeAutoRegion = (options: Options) =>
 export const makeRegion = (options: Options = {}): Effect.Effect<Region, never, Scope.Scope> => {
   const mode = options.mode ?? "auto"
   if (mode === "live") return Effect.succeed(makeLiveRegion())
+  if (mode === "scaled") {
+    const scale = options.scale ?? 10
+    if (typeof scale !== "number" || !Number.isFinite(scale) || scale <= 0) {
+      return Effect.die(
+        new HarnessOptionInvalid({
+          helper: "VirtualTime",
+          option: "scale",
+          value: String(scale),
+          message: `VirtualTime: scale must be a finite number > 0, got ${String(scale)}`
+        })
+      )
+    }
+    return Effect.succeed(makeScaledRegion(options, scale))
+  }
   if (mode === "manual") return makeManualRegion(options)
   return makeAutoRegion(options)
 }

@@ -45,15 +45,18 @@ export const makeWorkflowTest = (options: Harness.Options = {}): HarnessTest =>
   lazy(() => {
     Matchers.install()
     return test.extend<{ harness: Harness.Harness }>({
-      // biome-ignore lint/correctness/noEmptyPattern: vitest reads fixture dependencies from the pattern
-      harness: async ({}, use) => {
+      harness: async ({ task }, use) => {
         const harness = await Harness.create(options)
         let failure: unknown
         try {
           await use(harness)
         } finally {
+          // vitest has recorded a timeout by the time fixtures are torn down.
+          const timedOut = task.result?.errors?.some((error) =>
+            /^Test timed out in/.test(String(error.message))
+          )
           try {
-            await harness.close()
+            await harness.close(timedOut === true ? { timedOutAfter: task.timeout } : {})
           } catch (error) {
             failure = error
           }

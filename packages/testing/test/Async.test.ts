@@ -137,7 +137,8 @@ describe("Async.assertConverges", () => {
       const noisy = yield* Async.assertConverges(sequence([50, 10.2, 9.9, 10.1, 9.8]), {
         tolerance: 0.5
       })
-      expect(noisy.value).toBe(10.1)
+      // settles at the fifth sample (minSamples), the swings not growing
+      expect(noisy.value).toBe(9.8)
     })
   )
 

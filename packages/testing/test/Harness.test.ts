@@ -699,10 +699,18 @@ describe("harness helpers", () => {
 
   workflowTest("waitFor, assertEventually and assertRaises", async ({ harness }) => {
     let ready = false
-    setTimeout(() => {
-      ready = true
-    }, 20)
+    // Something on the harness clock makes the condition true at virtual t=1s.
+    void harness.run(
+      Effect.sleep("1 second").pipe(
+        Effect.andThen(
+          Effect.sync(() => {
+            ready = true
+          })
+        )
+      )
+    )
     await harness.waitFor(() => ready, { timeout: "2 seconds" })
+    expect(harness.now()).toBe(1000)
     await harness.assertEventually(() => expect(ready).toBe(true))
     const error = await harness.assertRaises(
       () => harness.run(Effect.fail(new ConnectionError({ message: "x" }))),

@@ -1,10 +1,13 @@
 // Wraps a Scheduler so its dispatchers count tasks queued but not yet run. In effect 4.1 a
 // runnable fiber is on the JS stack or queued here; everything else waits on a callback.
 import type { Fiber, Scheduler } from "effect"
+import { quietly } from "./suspensions.js"
 
 export class CountingScheduler implements Scheduler.Scheduler {
   queued = 0
   epoch = 0
+  /** Tasks on the stack right now (a fiber resumed by one was resumed from inside Effect). */
+  running = 0
   readonly executionMode: "sync" | "async"
 
   constructor(
@@ -24,13 +27,18 @@ export class CountingScheduler implements Scheduler.Scheduler {
       scheduleTask: (task, priority) => {
         this.queued++
         this.epoch++
-        dispatcher.scheduleTask(() => {
-          try {
-            task()
-          } finally {
-            if (--this.queued === 0) this.onDrained()
-          }
-        }, priority)
+        // Flushing may set a timer: the region's own, never a fiber's real work.
+        quietly(() =>
+          dispatcher.scheduleTask(() => {
+            this.running++
+            try {
+              task()
+            } finally {
+              this.running--
+              if (--this.queued === 0) this.onDrained()
+            }
+          }, priority)
+        )
       },
       flush: () => dispatcher.flush()
     }

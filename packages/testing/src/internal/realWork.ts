@@ -1,6 +1,7 @@
 // The real-work marker shared by every Weft package (docs/contracts.md): Effect resolves
 // references by key, so this copy and the ones in sandbox/runtime/fixtures are one service.
 import { Context, Effect } from "effect"
+import type { Owner } from "./suspensions.js"
 
 export interface RealWorkTracker {
   readonly begin: (label: string) => () => void
@@ -31,6 +32,13 @@ export interface InFlight {
    * the region's own clock. `runSeq` is the region's run counter when it began.
    */
   readonly unknown?: { readonly runSeq: number }
+  /**
+   * Counts the region fibers started on the work's behalf (a Weft API Promise such as
+   * `ctx.getResource`, a fixture call): while any is alive the work waits on them, not on I/O.
+   */
+  readonly owner?: Owner
+  /** A fiber suspended on a Promise / I/O callback it started (seen by the region's tracer). */
+  readonly suspended?: boolean
 }
 
 /** The tracker `@weft/testing` provides: counts operations in flight, remembers their labels. */
@@ -47,8 +55,18 @@ export class CountingTracker implements RealWorkTracker {
     this.add({ label, startedAt: performance.now() })
 
   /** Marks work that may be real or may wait on the region's clock (see `InFlight.unknown`). */
-  beginUnknown(label: string, runSeq: number): () => void {
-    return this.add({ label, startedAt: performance.now(), unknown: { runSeq } })
+  beginUnknown(label: string, runSeq: number, owner?: Owner): () => void {
+    return this.add({
+      label,
+      startedAt: performance.now(),
+      unknown: { runSeq },
+      ...(owner === undefined ? {} : { owner })
+    })
+  }
+
+  /** Marks a fiber suspended on real work it started (see `internal/suspensions.ts`). */
+  beginSuspended(label: string, owner: Owner): () => void {
+    return this.add({ label, startedAt: performance.now(), owner, suspended: true })
   }
 
   private add(op: InFlight): () => void {

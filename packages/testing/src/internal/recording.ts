@@ -1,5 +1,6 @@
 // Records every method call the workflow makes on a harness resource (through the runtime's
 // resource bridge or a task function), without changing what the call does.
+import { weftPromise } from "./suspensions.js"
 
 export interface ResourceCall {
   readonly resource: string
@@ -54,7 +55,7 @@ export const recordingProxy = <A extends object>(
         }
         if (isPromiseLike(out)) {
           const end = realWork?.(`${name}.${method}`)
-          return Promise.resolve(out).then(
+          const settled = Promise.resolve(out).then(
             (result) => {
               end?.()
               call.outcome = "returned"
@@ -68,6 +69,8 @@ export const recordingProxy = <A extends object>(
               throw error
             }
           )
+          // A fixture's call waits on the region's clock: awaiting it is not real work.
+          return realWork === undefined ? weftPromise(settled) : settled
         }
         call.outcome = "returned"
         call.result = out

@@ -5,7 +5,10 @@ import { Option, Tracer } from "effect"
 export class SpanTracker {
   readonly open = new Set<Tracer.Span>()
 
-  wrap(inner: Tracer.Tracer): Tracer.Tracer {
+  wrap(
+    inner: Tracer.Tracer,
+    context?: (inner: Tracer.Tracer["context"]) => NonNullable<Tracer.Tracer["context"]>
+  ): Tracer.Tracer {
     const open = this.open
     return Tracer.make({
       span(options) {
@@ -22,8 +25,23 @@ export class SpanTracker {
         })
         return span
       },
-      ...(inner.context === undefined ? {} : { context: inner.context })
+      ...(context !== undefined
+        ? { context: context(inner.context) }
+        : inner.context === undefined
+          ? {}
+          : { context: inner.context })
     })
+  }
+
+  /** A span's path, `outer > inner`. */
+  static path(span: Tracer.AnySpan | undefined): string {
+    const path: Array<string> = []
+    let current: Tracer.AnySpan | undefined = span
+    while (current !== undefined && current._tag === "Span" && path.length < 6) {
+      path.unshift(current.name)
+      current = Option.getOrUndefined(current.parent)
+    }
+    return path.join(" > ")
   }
 
   /** Innermost open spans as `outer > inner` paths. */

@@ -5,6 +5,7 @@
 import { Clock, Duration, Effect, type Fiber } from "effect"
 import type { TestClock } from "effect/testing"
 import type { CountingTracker } from "./realWork.js"
+import { accountedFor } from "./suspensions.js"
 import type { TimerHeap } from "./timerHeap.js"
 
 const nanosPerMilli = 1_000_000n
@@ -42,21 +43,23 @@ export class VirtualClock implements TestClock.TestClock {
 
   sleep(duration: Duration.Duration): Effect.Effect<void> {
     return Effect.withFiber((fiber) =>
-      Effect.callback<void>((resume) => {
-        const deadline = this.now + Duration.toMillis(duration)
-        if (!(deadline > this.now)) return resume(Effect.void)
-        // An infinite sleep never fires: it is not a timer the driver can advance to.
-        if (!Number.isFinite(deadline)) return
-        const ended = this.onSleep(fiber)
-        const entry = this.timers.add(deadline, () => {
-          ended?.()
-          resume(Effect.void)
+      Effect.callback<void>(
+        accountedFor((resume: (effect: Effect.Effect<void>) => void) => {
+          const deadline = this.now + Duration.toMillis(duration)
+          if (!(deadline > this.now)) return resume(Effect.void)
+          // An infinite sleep never fires: it is not a timer the driver can advance to.
+          if (!Number.isFinite(deadline)) return
+          const ended = this.onSleep(fiber)
+          const entry = this.timers.add(deadline, () => {
+            ended?.()
+            resume(Effect.void)
+          })
+          return Effect.sync(() => {
+            ended?.()
+            this.timers.remove(entry)
+          })
         })
-        return Effect.sync(() => {
-          ended?.()
-          this.timers.remove(entry)
-        })
-      })
+      )
     )
   }
 
