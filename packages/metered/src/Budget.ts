@@ -128,7 +128,7 @@ export interface BudgetStore {
   readonly settle: (
     reservation: Reservation,
     actual: number,
-    limit: number
+    retainMillis: number
   ) => Effect.Effect<BucketState, BackendFailed>
   readonly state: (bucket: string) => Effect.Effect<BucketState, BackendFailed>
 }

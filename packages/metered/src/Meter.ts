@@ -175,6 +175,20 @@ export interface CostSink {
 }
 
 /**
+ * Quantities of one usage record (`{ input: 1200, output: 300 }`); any object type whose values
+ * are numbers fits.
+ *
+ * @example
+ * ```ts
+ * import type { Meter } from "@weft/metered"
+ * const q: Meter.Quantities = { input: 1200, output: 300 }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export type Quantities = { readonly [quantity: string]: number } | { readonly input: number; readonly output: number }
+
+/**
  * How a client method is metered: which meter and model, the usage estimated before the call
  * (reserved against budgets; omit to reserve nothing), and the actual usage read from the reply.
  *
@@ -195,8 +209,8 @@ export interface CostSink {
 export interface MethodSpec<Args extends ReadonlyArray<unknown>, A> {
   readonly meter: string
   readonly model?: string | ((...args: Args) => string)
-  readonly estimate?: (...args: Args) => { readonly [quantity: string]: number }
-  readonly usage: (reply: A, ...args: Args) => { readonly [quantity: string]: number }
+  readonly estimate?: (...args: Args) => Quantities
+  readonly usage: (reply: A, ...args: Args) => Quantities
 }
 
 /**
@@ -584,15 +598,12 @@ class MeterImpl implements Meter {
         if (Result.isFailure(estimated)) return yield* estimated.failure
         const estimate = estimated.success
         const at = yield* self.now()
-        const held: Array<{ reservation: Reservation; limit: number }> = []
+        const held: Array<{ reservation: Reservation; retain: number }> = []
+        // every budget that applies counts the whole call
         const releaseAll = (actual: number) =>
-          Effect.forEach(
-            held,
-            ({ reservation, limit }, i) =>
-              // the actual cost is charged once per budget (every budget counts the whole call)
-              self.store.settle(reservation, i >= 0 ? actual : 0, limit),
-            { discard: true }
-          )
+          Effect.forEach(held, ({ reservation, retain }) => self.store.settle(reservation, actual, retain), {
+            discard: true
+          })
         for (const { budget, bucket, limit } of self.buckets(
           state,
           node.executionId,
@@ -619,7 +630,7 @@ class MeterImpl implements Meter {
                   : `budget ${budget.name} (${bucket}): spent ${fromNanos(outcome.spent)} + reserved ${fromNanos(outcome.reserved)} + estimate ${fromNanos(estimate)} > limit ${budget.limit} ${self.prices.currency}; ${operation} by node ${node.nodeId} was not made`
             })
           }
-          held.push({ reservation: outcome.reservation, limit })
+          held.push({ reservation: outcome.reservation, retain: retainMillis(budget) })
         }
         const exit = yield* Effect.exit(restore(call))
         if (Exit.isFailure(exit)) {
