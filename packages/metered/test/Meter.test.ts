@@ -5,7 +5,7 @@ import { Effect } from "effect"
 import { Meter, type PriceTable } from "../src/index.js"
 import { code, connect, sandbox, task, workflow } from "./helpers.js"
 
-// 1 nano-USD per input token, 4 per output token: costs are easy to check by hand
+// prices in USD per million tokens: costs are easy to check by hand
 const prices: PriceTable.PriceTable = {
   currency: "USD",
   meters: {
