@@ -29,7 +29,11 @@ import { type BackendFailed, InvalidConfig } from "./MeteredError.js"
  */
 export interface CacheStore {
   readonly get: (key: string) => Effect.Effect<string | undefined, BackendFailed>
-  readonly set: (key: string, value: string, ttlMillis: number) => Effect.Effect<void, BackendFailed>
+  readonly set: (
+    key: string,
+    value: string,
+    ttlMillis: number
+  ) => Effect.Effect<void, BackendFailed>
   /** Deletes every key that starts with `prefix`; returns how many. */
   readonly deletePrefix: (prefix: string) => Effect.Effect<number, BackendFailed>
 }
@@ -265,7 +269,9 @@ class CacheImpl implements Cache {
             yield* noteMiss
             const reply = yield* Effect.tryPromise({
               try: () =>
-                Promise.resolve((upstream as (...a: Array<unknown>) => unknown).apply(target, [...args])),
+                Promise.resolve(
+                  (upstream as (...a: Array<unknown>) => unknown).apply(target, [...args])
+                ),
               catch: (error) => error
             })
             let text: string | undefined

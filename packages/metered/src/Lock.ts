@@ -15,7 +15,8 @@
  *
  * @since 0.1.0
  */
-import { Cause, Deferred, Effect, Exit, Fiber, Scope } from "effect"
+import { ConcurrencyKey } from "@weft/graph"
+import { Cause, Deferred, Effect, Exit, Fiber, Result, type Schema, Scope } from "effect"
 import type { Runtime } from "@weft/runtime"
 import { type BackendFailed, InvalidConfig, LockLost, LockTimeout } from "./MeteredError.js"
 
@@ -135,10 +136,7 @@ export const acquire = (
           Effect.flatMap(backend.tryAcquire(key, slot, lease), (handle) =>
             handle === undefined
               ? Effect.succeed(undefined)
-              : Effect.as(
-                  Scope.addFinalizer(scope, Effect.ignore(handle.release)),
-                  handle
-                )
+              : Effect.as(Scope.addFinalizer(scope, Effect.ignore(handle.release)), handle)
           )
         )
         if (held !== undefined) {
@@ -272,11 +270,10 @@ export interface Concurrency {
   readonly limit: number
 }
 
-const placeholder = /\{([^{}]*)\}/g
-
 /**
- * Fills a key template's `{path}` placeholders with values from `inputs` (dot paths over own
- * properties; strings, numbers and booleans only).
+ * Fills a key template's `{path}` placeholders from `inputs` with `@weft/graph`'s
+ * `ConcurrencyKey` (the same reading as every engine: strings as they are, other values as JSON
+ * text); throws `InvalidConfig` naming the node and the placeholder that does not resolve.
  *
  * @example
  * ```ts
@@ -286,36 +283,27 @@ const placeholder = /\{([^{}]*)\}/g
  * @since 0.1.0
  * @category accessors
  */
-export const renderKey = (template: string, inputs: unknown, nodeId: string): string => {
-  const problems: Array<string> = []
-  const key = template.replace(placeholder, (_match, path: string) => {
-    let value: unknown = inputs
-    for (const segment of path.split(".")) {
-      if (
-        segment === "" ||
-        segment === "__proto__" ||
-        typeof value !== "object" ||
-        value === null ||
-        !Object.hasOwn(value, segment)
-      ) {
-        problems.push(`{${path}} is not an input of ${nodeId}`)
-        return ""
-      }
-      value = (value as Record<string, unknown>)[segment]
-    }
-    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
-      problems.push(`{${path}} of ${nodeId} is ${value === null ? "null" : typeof value}, not a string, number or boolean`)
-      return ""
-    }
-    return String(value)
-  })
-  if (problems.length > 0) {
+export const renderKey = (
+  template: string,
+  inputs: { readonly [name: string]: Schema.Json },
+  nodeId: string
+): string => {
+  const parts = ConcurrencyKey.parse(template)
+  if (Result.isFailure(parts)) {
     throw new InvalidConfig({
       path: `nodes.${nodeId}.concurrency.key`,
-      message: `concurrency key "${template}": ${problems.join("; ")}`
+      message: `node ${nodeId}: concurrency key "${template}": ${parts.failure}`
     })
   }
-  return key
+  const key = ConcurrencyKey.render(parts.success, inputs)
+  if (Result.isFailure(key)) {
+    const miss = key.failure
+    throw new InvalidConfig({
+      path: `nodes.${nodeId}.concurrency.key`,
+      message: `node ${nodeId}: concurrency key "${template}": {${miss.placeholder}} is not an input of ${nodeId} ('${miss.missing}' not found${miss.at === "" ? "" : ` at ${miss.at}`}; available: ${miss.available.join(", ") || "(none)"})`
+    })
+  }
+  return key.success
 }
 
 interface ContextLike {
@@ -373,7 +361,11 @@ export const guard = <F extends { readonly [name: string]: Runtime.RegisteredFun
       return Effect.suspend(() => {
         let key: string
         try {
-          key = renderKey(concurrency.key, inputs, context.nodeId)
+          key = renderKey(
+            concurrency.key,
+            inputs as { readonly [name: string]: Schema.Json },
+            context.nodeId
+          )
         } catch (error) {
           return Effect.fail(error)
         }
@@ -389,7 +381,11 @@ export const guard = <F extends { readonly [name: string]: Runtime.RegisteredFun
             .then(() => call(inputs, guarded))
             .then(
               (value) =>
-                resume(Effect.isEffect(value) ? (value as Effect.Effect<unknown, unknown>) : Effect.succeed(value)),
+                resume(
+                  Effect.isEffect(value)
+                    ? (value as Effect.Effect<unknown, unknown>)
+                    : Effect.succeed(value)
+                ),
               (error) => resume(Effect.fail(error))
             )
           return Effect.sync(() => controller.abort())
@@ -404,4 +400,3 @@ export const guard = <F extends { readonly [name: string]: Runtime.RegisteredFun
   }
   return out as unknown as F
 }
-

@@ -186,7 +186,9 @@ export interface CostSink {
  * @since 0.1.0
  * @category models
  */
-export type Quantities = { readonly [quantity: string]: number } | { readonly input: number; readonly output: number }
+export type Quantities =
+  | { readonly [quantity: string]: number }
+  | { readonly input: number; readonly output: number }
 
 /**
  * How a client method is metered: which meter and model, the usage estimated before the call
@@ -601,9 +603,13 @@ class MeterImpl implements Meter {
         const held: Array<{ reservation: Reservation; retain: number }> = []
         // every budget that applies counts the whole call
         const releaseAll = (actual: number) =>
-          Effect.forEach(held, ({ reservation, retain }) => self.store.settle(reservation, actual, retain), {
-            discard: true
-          })
+          Effect.forEach(
+            held,
+            ({ reservation, retain }) => self.store.settle(reservation, actual, retain),
+            {
+              discard: true
+            }
+          )
         for (const { budget, bucket, limit } of self.buckets(
           state,
           node.executionId,

@@ -231,10 +231,10 @@ export const cacheStore = (pool: Pool, options: Options = {}): CacheStore => {
             const row = result.rows[0]
             if (row === undefined) return undefined
             if (Number(row.expires_at_ms) <= now) {
-              await pool.query(`DELETE FROM ${s}.weft_cache WHERE key = $1 AND expires_at_ms <= $2`, [
-                key,
-                now
-              ])
+              await pool.query(
+                `DELETE FROM ${s}.weft_cache WHERE key = $1 AND expires_at_ms <= $2`,
+                [key, now]
+              )
               return undefined
             }
             return row.value
@@ -451,7 +451,9 @@ export interface TotalsRow {
  * @category models
  */
 export interface CostLedger extends CostSink {
-  readonly totals: (query: TotalsQuery) => Effect.Effect<ReadonlyArray<TotalsRow>, BackendFailed | InvalidConfig>
+  readonly totals: (
+    query: TotalsQuery
+  ) => Effect.Effect<ReadonlyArray<TotalsRow>, BackendFailed | InvalidConfig>
 }
 
 const keyName = /^[A-Za-z0-9_.:-]{1,100}$/
@@ -518,7 +520,10 @@ export const costLedger = (pool: Pool, options: Options = {}): CostLedger => {
         else if ("key" in by) {
           if (!keyName.test(by.key)) {
             return Effect.fail(
-              new InvalidConfig({ path: "groupBy.key", message: `key name "${by.key}" is not valid` })
+              new InvalidConfig({
+                path: "groupBy.key",
+                message: `key name "${by.key}" is not valid`
+              })
             )
           }
           group = `COALESCE(keys ->> ${param(by.key)}, '(none)')`
@@ -526,15 +531,21 @@ export const costLedger = (pool: Pool, options: Options = {}): CostLedger => {
           const unit = { hour: "hour", day: "day", month: "month" }[by.period]
           if (unit === undefined) {
             return Effect.fail(
-              new InvalidConfig({ path: "groupBy.period", message: `period must be hour, day or month` })
+              new InvalidConfig({
+                path: "groupBy.period",
+                message: `period must be hour, day or month`
+              })
             )
           }
-          const format = { hour: "YYYY-MM-DD\"T\"HH24", day: "YYYY-MM-DD", month: "YYYY-MM" }[by.period]
+          const format = { hour: 'YYYY-MM-DD"T"HH24', day: "YYYY-MM-DD", month: "YYYY-MM" }[
+            by.period
+          ]
           group = `to_char(date_trunc('${unit}', to_timestamp(at_ms / 1000.0) AT TIME ZONE ${param(by.timeZone ?? "UTC")}), '${format}')`
         }
         const where: Array<string> = []
         if (query.workflowId !== undefined) where.push(`workflow_id = ${param(query.workflowId)}`)
-        if (query.keys !== undefined) where.push(`keys @> ${param(JSON.stringify(query.keys))}::jsonb`)
+        if (query.keys !== undefined)
+          where.push(`keys @> ${param(JSON.stringify(query.keys))}::jsonb`)
         if (query.from !== undefined) where.push(`at_ms >= ${param(query.from)}`)
         if (query.to !== undefined) where.push(`at_ms < ${param(query.to)}`)
         const sql = `SELECT ${group} AS "group", SUM(nanos)::text AS nanos, COUNT(*)::int AS records
@@ -542,7 +553,10 @@ export const costLedger = (pool: Pool, options: Options = {}): CostLedger => {
           GROUP BY 1 ORDER BY 1`
         return Effect.tryPromise({
           try: async () => {
-            const result = await pool.query<{ group: string; nanos: string; records: number }>(sql, params)
+            const result = await pool.query<{ group: string; nanos: string; records: number }>(
+              sql,
+              params
+            )
             return result.rows.map((row) => ({
               group: row.group,
               nanos: Number(row.nanos),

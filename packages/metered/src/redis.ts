@@ -11,7 +11,12 @@
  * @since 0.1.0
  */
 import { randomUUID } from "node:crypto"
-import { ExecutionError, type Lock as RedlockLock, Redlock, ResourceLockedError } from "@sesamecare-oss/redlock"
+import {
+  ExecutionError,
+  type Lock as RedlockLock,
+  Redlock,
+  ResourceLockedError
+} from "@sesamecare-oss/redlock"
 import { Effect } from "effect"
 import type { Redis } from "ioredis"
 import type { BudgetStore } from "./Budget.js"
@@ -93,7 +98,8 @@ export interface Options {
  */
 export const budgetStore = (redis: Redis, options: Options = {}): BudgetStore => {
   const prefix = `${options.prefix ?? "weft:"}budget:`
-  const keys = (bucket: string) => [`${prefix}${bucket}`, `${prefix}${bucket}:reservations`] as const
+  const keys = (bucket: string) =>
+    [`${prefix}${bucket}`, `${prefix}${bucket}:reservations`] as const
   return {
     reserve: ({ bucket, amount, limit, retainMillis }) =>
       Effect.tryPromise({
@@ -212,11 +218,17 @@ export const cacheStore = (redis: Redis, options: Options = {}): CacheStore => {
  * @since 0.1.0
  * @category constructors
  */
-export const lockBackend = (redis: Redis | ReadonlyArray<Redis>, options: Options = {}): Backend => {
+export const lockBackend = (
+  redis: Redis | ReadonlyArray<Redis>,
+  options: Options = {}
+): Backend => {
   const prefix = `${options.prefix ?? "weft:"}lock:`
-  const redlock = new Redlock(Array.isArray(redis) ? (redis as ReadonlyArray<Redis>) : [redis as Redis], {
-    retryCount: 0
-  })
+  const redlock = new Redlock(
+    Array.isArray(redis) ? (redis as ReadonlyArray<Redis>) : [redis as Redis],
+    {
+      retryCount: 0
+    }
+  )
   // Redlock reports every lost vote as an "error" event; an unheard one would crash the process
   redlock.on("error", () => {})
   const contended = async (error: unknown): Promise<boolean> => {

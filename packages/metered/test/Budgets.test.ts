@@ -42,7 +42,9 @@ interface FailedCause {
 }
 
 const causeOf = (result: Meter.MeteredResult, nodeId: string) => {
-  const error = result.nodes[nodeId]?.error as { readonly errorTag?: string; readonly cause?: FailedCause } | undefined
+  const error = result.nodes[nodeId]?.error as
+    | { readonly errorTag?: string; readonly cause?: FailedCause }
+    | undefined
   return { tag: error?.errorTag, cause: error?.cause }
 }
 
@@ -97,7 +99,9 @@ describe("Meter budgets", () => {
       })
       const wf = workflow("w", [
         task("summarize", {
-          retry: Policy.fixed({ delay: 0, maxAttempts: 3 }) as unknown as { readonly [key: string]: null }
+          retry: Policy.fixed({ delay: 0, maxAttempts: 3 }) as unknown as {
+            readonly [key: string]: null
+          }
         })
       ])
       const result = yield* meter.execute(runtime, wf)
@@ -108,105 +112,127 @@ describe("Meter budgets", () => {
     }).pipe(Effect.provide(sandbox))
   )
 
-  it.effect("an actual cost past the estimate keeps the result, marks the budget exceeded, and the next call fails", () =>
-    Effect.gen(function* () {
-      const meter = yield* Meter.make({
-        prices,
-        budgets: [{ name: "per-run", limit: 0.01, scope: "execution" }]
-      })
-      // estimate 0.0014 (100 in, 10 out); actual 0.0408 (80 in, 1000 out)
-      const llm = MockLlm.make({ replies: [{ text: "long answer", usage: { input: 80, output: 1000 } }] })
-      const client = meteredLlm(meter, llm)
-      const runtime = Runtime.make({
-        functions: meter.functions({
-          first: async () => (await client.complete({ model: "big", prompt, maxTokens: 10 })).text,
-          second: async () => (await client.complete({ model: "big", prompt: "x", maxTokens: 1 })).text
+  it.effect(
+    "an actual cost past the estimate keeps the result, marks the budget exceeded, and the next call fails",
+    () =>
+      Effect.gen(function* () {
+        const meter = yield* Meter.make({
+          prices,
+          budgets: [{ name: "per-run", limit: 0.01, scope: "execution" }]
         })
-      })
-      const wf = workflow("w", [task("first"), task("second")], [{ from: "first", output: "", to: "second", input: "previous" }])
-      const result = yield* meter.execute(runtime, wf)
-      assert.strictEqual(result.outputs.first, "long answer")
-      assert.strictEqual(result.costs.byNode.first, 0.0408)
-      const { tag, cause } = causeOf(result, "second")
-      assert.strictEqual(tag, "BudgetExceeded")
-      assert.include(cause?.message, "is exceeded")
-      assert.strictEqual(llm.callCount(), 1)
-    }).pipe(Effect.provide(sandbox))
+        // estimate 0.0014 (100 in, 10 out); actual 0.0408 (80 in, 1000 out)
+        const llm = MockLlm.make({
+          replies: [{ text: "long answer", usage: { input: 80, output: 1000 } }]
+        })
+        const client = meteredLlm(meter, llm)
+        const runtime = Runtime.make({
+          functions: meter.functions({
+            first: async () =>
+              (await client.complete({ model: "big", prompt, maxTokens: 10 })).text,
+            second: async () =>
+              (await client.complete({ model: "big", prompt: "x", maxTokens: 1 })).text
+          })
+        })
+        const wf = workflow(
+          "w",
+          [task("first"), task("second")],
+          [{ from: "first", output: "", to: "second", input: "previous" }]
+        )
+        const result = yield* meter.execute(runtime, wf)
+        assert.strictEqual(result.outputs.first, "long answer")
+        assert.strictEqual(result.costs.byNode.first, 0.0408)
+        const { tag, cause } = causeOf(result, "second")
+        assert.strictEqual(tag, "BudgetExceeded")
+        assert.include(cause?.message, "is exceeded")
+        assert.strictEqual(llm.callCount(), 1)
+      }).pipe(Effect.provide(sandbox))
   )
 
-  it.effect("a per-customer daily budget spans executions and resets on the next UTC day (TestClock)", () =>
-    Effect.gen(function* () {
-      const meter = yield* Meter.make({
-        prices,
-        budgets: [{ name: "customer-daily", limit: 0.005, scope: { key: "customer", period: "day" } }]
-      })
-      const llm = MockLlm.make({ usage: { input: 100, output: 100 } })
-      const client = meteredLlm(meter, llm)
-      const runtime = Runtime.make({
-        functions: meter.functions({
-          summarize: () => client.complete({ model: "big", prompt, maxTokens: 100 })
+  it.effect(
+    "a per-customer daily budget spans executions and resets on the next UTC day (TestClock)",
+    () =>
+      Effect.gen(function* () {
+        const meter = yield* Meter.make({
+          prices,
+          budgets: [
+            { name: "customer-daily", limit: 0.005, scope: { key: "customer", period: "day" } }
+          ]
         })
-      })
-      const wf = workflow("w", [task("summarize")])
-      const forCustomer = (customer: string) => meter.execute(runtime, wf, {}, { keys: { customer } })
-      assert.strictEqual((yield* forCustomer("acme")).status, "succeeded")
-      const refused = yield* forCustomer("acme")
-      assert.strictEqual(causeOf(refused, "summarize").tag, "BudgetExceeded")
-      assert.strictEqual((yield* forCustomer("globex")).status, "succeeded")
-      assert.deepStrictEqual(yield* meter.spent("customer-daily", "acme"), { spent: 0.005, reserved: 0 })
-      yield* TestClock.adjust("1 day")
-      assert.strictEqual((yield* forCustomer("acme")).status, "succeeded")
-      assert.strictEqual(llm.callCount(), 3)
-    }).pipe(Effect.provide(sandbox))
+        const llm = MockLlm.make({ usage: { input: 100, output: 100 } })
+        const client = meteredLlm(meter, llm)
+        const runtime = Runtime.make({
+          functions: meter.functions({
+            summarize: () => client.complete({ model: "big", prompt, maxTokens: 100 })
+          })
+        })
+        const wf = workflow("w", [task("summarize")])
+        const forCustomer = (customer: string) =>
+          meter.execute(runtime, wf, {}, { keys: { customer } })
+        assert.strictEqual((yield* forCustomer("acme")).status, "succeeded")
+        const refused = yield* forCustomer("acme")
+        assert.strictEqual(causeOf(refused, "summarize").tag, "BudgetExceeded")
+        assert.strictEqual((yield* forCustomer("globex")).status, "succeeded")
+        assert.deepStrictEqual(yield* meter.spent("customer-daily", "acme"), {
+          spent: 0.005,
+          reserved: 0
+        })
+        yield* TestClock.adjust("1 day")
+        assert.strictEqual((yield* forCustomer("acme")).status, "succeeded")
+        assert.strictEqual(llm.callCount(), 3)
+      }).pipe(Effect.provide(sandbox))
   )
 
-  it.effect("concurrent calls cannot both pass on the same remaining budget: 20 nodes, room for 10", () =>
-    Effect.gen(function* () {
-      const meter = yield* Meter.make({
-        prices,
-        budgets: [{ name: "per-run", limit: 0.05, scope: "execution" }]
-      })
-      const llm = yield* Fixture.scoped(
-        MockLlm.make({ usage: { input: 100, output: 100 }, latency: "1 second" })
-      )
-      const client = meteredLlm(meter, llm)
-      const runtime = Runtime.make({
-        functions: meter.functions({
-          summarize: () => client.complete({ model: "big", prompt, maxTokens: 100 })
+  it.effect(
+    "concurrent calls cannot both pass on the same remaining budget: 20 nodes, room for 10",
+    () =>
+      Effect.gen(function* () {
+        const meter = yield* Meter.make({
+          prices,
+          budgets: [{ name: "per-run", limit: 0.05, scope: "execution" }]
         })
-      })
-      const ids = Array.from({ length: 20 }, (_, i) => `s${i}`)
-      const wf = workflow(
-        "w",
-        ids.map((id) => task(id, { fn: "summarize" })),
-        [],
-        { failureMode: "continue" }
-      )
-      const fiber = yield* Effect.forkChild(meter.execute(runtime, wf))
-      // let every node reserve before any reply arrives, then release the replies
-      for (let i = 0; i < 50 && llm.callCount() < 10; i++) {
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
-      }
-      assert.strictEqual(llm.callCount(), 10)
-      yield* TestClock.adjust("1 second")
-      const result = yield* Fiber.join(fiber).pipe(Effect.timeout("10 seconds"))
-      const refused = ids.filter((id) => causeOf(result, id).tag === "BudgetExceeded")
-      assert.strictEqual(refused.length, 10)
-      assert.strictEqual(Object.keys(result.outputs).length, 10)
-      assert.strictEqual(result.costs.total, 0.05)
-    }).pipe(Effect.provide(sandbox))
+        const llm = yield* Fixture.scoped(
+          MockLlm.make({ usage: { input: 100, output: 100 }, latency: "1 second" })
+        )
+        const client = meteredLlm(meter, llm)
+        const runtime = Runtime.make({
+          functions: meter.functions({
+            summarize: () => client.complete({ model: "big", prompt, maxTokens: 100 })
+          })
+        })
+        const ids = Array.from({ length: 20 }, (_, i) => `s${i}`)
+        const wf = workflow(
+          "w",
+          ids.map((id) => task(id, { fn: "summarize" })),
+          [],
+          { failureMode: "continue" }
+        )
+        const fiber = yield* Effect.forkChild(meter.execute(runtime, wf))
+        // let every node reserve before any reply arrives, then release the replies
+        for (let i = 0; i < 50 && llm.callCount() < 10; i++) {
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
+        }
+        assert.strictEqual(llm.callCount(), 10)
+        yield* TestClock.adjust("1 second")
+        const result = yield* Fiber.join(fiber).pipe(Effect.timeout("10 seconds"))
+        const refused = ids.filter((id) => causeOf(result, id).tag === "BudgetExceeded")
+        assert.strictEqual(refused.length, 10)
+        assert.strictEqual(Object.keys(result.outputs).length, 10)
+        assert.strictEqual(result.costs.total, 0.05)
+      }).pipe(Effect.provide(sandbox))
   )
 
-  it.effect("a keyed budget without its key in the execution fails with InvalidConfig before running", () =>
-    Effect.gen(function* () {
-      const meter = yield* Meter.make({
-        prices,
-        budgets: [{ name: "customer-daily", limit: 1, scope: { key: "customer", period: "day" } }]
-      })
-      const error = yield* Effect.flip(meter.execute(Runtime.make(), workflow("w", [])))
-      assert.strictEqual(error._tag, "InvalidConfig")
-      assert.strictEqual(error.path, "keys.customer")
-      assert.include(error.message, "customer-daily")
-    }).pipe(Effect.provide(sandbox))
+  it.effect(
+    "a keyed budget without its key in the execution fails with InvalidConfig before running",
+    () =>
+      Effect.gen(function* () {
+        const meter = yield* Meter.make({
+          prices,
+          budgets: [{ name: "customer-daily", limit: 1, scope: { key: "customer", period: "day" } }]
+        })
+        const error = yield* Effect.flip(meter.execute(Runtime.make(), workflow("w", [])))
+        assert.strictEqual(error._tag, "InvalidConfig")
+        assert.strictEqual(error.path, "keys.customer")
+        assert.include(error.message, "customer-daily")
+      }).pipe(Effect.provide(sandbox))
   )
 })

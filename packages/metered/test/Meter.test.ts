@@ -32,62 +32,62 @@ const meteredLlm = (meter: Meter.Meter, llm: Llm) =>
   })
 
 describe("Meter", () => {
-  it.effect("a task node's client calls are priced and reported per node, per meter and in total", () =>
-    Effect.gen(function* () {
-      const meter = yield* Meter.make({ prices })
-      const llm = yield* Fixture.scoped(
-        MockLlm.make({ usage: { input: 1000, output: 250 } })
-      )
-      const client = meteredLlm(meter, llm)
-      const runtime = Runtime.make({
-        functions: meter.functions({
-          summarize: async (inputs: { readonly text: string }) => {
-            const reply = await client.complete({ model: "big", prompt: inputs.text })
-            // a second call after an await is still attributed to this node
-            const again = await client.complete({ model: "small", prompt: reply.text })
-            return { summary: again.text }
-          },
-          notify: async (_inputs: unknown, context: Runtime.TaskContext) => {
-            await meter.record({ meter: "sms", quantities: { messages: 2 } }, context)
-            return { sent: true }
-          }
+  it.effect(
+    "a task node's client calls are priced and reported per node, per meter and in total",
+    () =>
+      Effect.gen(function* () {
+        const meter = yield* Meter.make({ prices })
+        const llm = yield* Fixture.scoped(MockLlm.make({ usage: { input: 1000, output: 250 } }))
+        const client = meteredLlm(meter, llm)
+        const runtime = Runtime.make({
+          functions: meter.functions({
+            summarize: async (inputs: { readonly text: string }) => {
+              const reply = await client.complete({ model: "big", prompt: inputs.text })
+              // a second call after an await is still attributed to this node
+              const again = await client.complete({ model: "small", prompt: reply.text })
+              return { summary: again.text }
+            },
+            notify: async (_inputs: unknown, context: Runtime.TaskContext) => {
+              await meter.record({ meter: "sms", quantities: { messages: 2 } }, context)
+              return { sent: true }
+            }
+          })
         })
-      })
-      const wf = workflow(
-        "summarise",
-        [task("summarize"), task("notify")],
-        [connect("summarize", "summary", "notify", "summary")]
-      )
-      const result = yield* meter.execute(runtime, wf, { summarize: { text: "hello" } })
-      assert.strictEqual(result.status, "succeeded")
-      // big: 1000 * 10e-6 + 250 * 40e-6 = 0.02; small: 1000 * 1e-6 + 250 * 4e-6 = 0.002; sms: 0.02
-      assert.deepStrictEqual(result.costs.byNode, { summarize: 0.022, notify: 0.02 })
-      assert.deepStrictEqual(result.costs.byMeter, { llm: 0.022, sms: 0.02 })
-      assert.strictEqual(result.costs.total, 0.042)
-      assert.strictEqual(result.costs.totalNanos, 42_000_000)
-      assert.deepStrictEqual(
-        result.costs.records.map((r) => [r.nodeId, r.meter, r.model, r.nanos]),
-        [
-          ["summarize", "llm", "big", 20_000_000],
-          ["summarize", "llm", "small", 2_000_000],
-          ["notify", "sms", "default", 20_000_000]
-        ]
-      )
-      const usage = Trace.ofType(result.trace, "node-emitted").map((e) => [e.nodeId, e.event])
-      assert.deepStrictEqual(usage[0], [
-        "summarize",
-        {
-          type: "metered.usage",
-          meter: "llm",
-          model: "big",
-          quantities: { input: 1000, output: 250 },
-          cost: 0.02,
-          currency: "USD",
-          cached: false
-        }
-      ])
-      assert.strictEqual(usage.length, 3)
-    }).pipe(Effect.provide(sandbox))
+        const wf = workflow(
+          "summarise",
+          [task("summarize"), task("notify")],
+          [connect("summarize", "summary", "notify", "summary")]
+        )
+        const result = yield* meter.execute(runtime, wf, { summarize: { text: "hello" } })
+        assert.strictEqual(result.status, "succeeded")
+        // big: 1000 * 10e-6 + 250 * 40e-6 = 0.02; small: 1000 * 1e-6 + 250 * 4e-6 = 0.002; sms: 0.02
+        assert.deepStrictEqual(result.costs.byNode, { summarize: 0.022, notify: 0.02 })
+        assert.deepStrictEqual(result.costs.byMeter, { llm: 0.022, sms: 0.02 })
+        assert.strictEqual(result.costs.total, 0.042)
+        assert.strictEqual(result.costs.totalNanos, 42_000_000)
+        assert.deepStrictEqual(
+          result.costs.records.map((r) => [r.nodeId, r.meter, r.model, r.nanos]),
+          [
+            ["summarize", "llm", "big", 20_000_000],
+            ["summarize", "llm", "small", 2_000_000],
+            ["notify", "sms", "default", 20_000_000]
+          ]
+        )
+        const usage = Trace.ofType(result.trace, "node-emitted").map((e) => [e.nodeId, e.event])
+        assert.deepStrictEqual(usage[0], [
+          "summarize",
+          {
+            type: "metered.usage",
+            meter: "llm",
+            model: "big",
+            quantities: { input: 1000, output: 250 },
+            cost: 0.02,
+            currency: "USD",
+            cached: false
+          }
+        ])
+        assert.strictEqual(usage.length, 3)
+      }).pipe(Effect.provide(sandbox))
   )
 
   it.effect("code nodes are metered through getResource and the recordUsage host function", () =>
@@ -137,7 +137,9 @@ describe("Meter", () => {
       )
       assert.strictEqual(error._tag, "NotMetered")
       assert.include(error.message, "complete")
-      const plain = Runtime.make({ functions: { t: async () => client.complete({ model: "small", prompt: "x" }) } })
+      const plain = Runtime.make({
+        functions: { t: async () => client.complete({ model: "small", prompt: "x" }) }
+      })
       const result = yield* plain.execute(workflow("w", [task("t")]))
       assert.strictEqual(result.errors[0]?._tag, "NodeFailed")
       assert.include(result.errors[0]?.message, "NotMetered")

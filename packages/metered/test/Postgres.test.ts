@@ -8,7 +8,14 @@ import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import pg from "pg"
 import { Cache, Lock, Meter, type PriceTable } from "../src/index.js"
-import { budgetStore, cacheStore, costLedger, lockBackend, lockId, migrate } from "../src/postgres.js"
+import {
+  budgetStore,
+  cacheStore,
+  costLedger,
+  lockBackend,
+  lockId,
+  migrate
+} from "../src/postgres.js"
 import { sandbox, task, workflow } from "./helpers.js"
 import { holder, overlapping } from "./processes.js"
 
@@ -53,7 +60,8 @@ describe("PostgreSQL budget store", () => {
       assert.deepStrictEqual(yield* store.state(bucket), { spent: 0, reserved: 245 })
       yield* Effect.forEach(
         reserved,
-        (o) => (o._tag === "Reserved" ? store.settle(o.reservation, 9, 0) : Effect.void),
+        (o) =>
+          o._tag === "Reserved" ? Effect.asVoid(store.settle(o.reservation, 9, 0)) : Effect.void,
         { concurrency: 10 }
       )
       // settled past the limit: marked exceeded, nothing fits any more
@@ -128,7 +136,10 @@ describe("PostgreSQL advisory locks", () => {
       const cluster = yield* Effect.promise(() => pool.connect())
       try {
         const taken = yield* Effect.promise(() =>
-          cluster.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::int4, $2::int4) AS locked", [high, low])
+          cluster.query<{ locked: boolean }>(
+            "SELECT pg_try_advisory_lock($1::int4, $2::int4) AS locked",
+            [high, low]
+          )
         )
         assert.isTrue(taken.rows[0]?.locked)
         const ours = yield* lockBackend(pool).tryAcquire(key, 0, 1000)
@@ -149,7 +160,9 @@ describe("PostgreSQL advisory locks", () => {
         Effect.gen(function* () {
           yield* Lock.acquire(backend, key, { limit: 2 })
           yield* Lock.acquire(backend, key, { limit: 2 })
-          return yield* Effect.flip(Lock.acquire(backend, key, { limit: 2, waitMillis: 200, retryMillis: 20 }))
+          return yield* Effect.flip(
+            Lock.acquire(backend, key, { limit: 2, waitMillis: 200, retryMillis: 20 })
+          )
         })
       )
       assert.strictEqual(result._tag, "LockTimeout")
@@ -158,84 +171,100 @@ describe("PostgreSQL advisory locks", () => {
 })
 
 describe("PostgreSQL cost ledger", () => {
-  it.effect("totals by workflow, customer, day and meter are exact sums, and survive a restart", () =>
-    Effect.gen(function* () {
-      const ledger = costLedger(pool, { schema })
-      const meter = yield* Meter.make({ prices, sink: ledger })
-      const llm = MockLlm.make({
-        usage: (request) => ({ input: request.prompt.length * 37, output: (request.maxTokens ?? 1) * 13 })
-      })
-      const client = meter.client(llm, {
-        complete: { meter: "llm", model: (r) => r.model, usage: (reply) => reply.usage }
-      })
-      const runtime = Runtime.make({
-        functions: meter.functions({
-          draft: () => client.complete({ model: "big", prompt: "draft this", maxTokens: 333 }),
-          polish: () => client.complete({ model: "small", prompt: "polish that text", maxTokens: 77 })
+  it.effect(
+    "totals by workflow, customer, day and meter are exact sums, and survive a restart",
+    () =>
+      Effect.gen(function* () {
+        const ledger = costLedger(pool, { schema })
+        const meter = yield* Meter.make({ prices, sink: ledger })
+        const llm = MockLlm.make({
+          usage: (request) => ({
+            input: request.prompt.length * 37,
+            output: (request.maxTokens ?? 1) * 13
+          })
         })
-      })
-      const summarise = workflow("summarise", [task("draft"), task("polish")])
-      const translate = workflow("translate", [task("polish")])
-      const results: Array<Meter.MeteredResult> = []
-      const plan = [
-        [summarise, "acme"],
-        [translate, "acme"],
-        [summarise, "globex"],
-        [translate, "globex"],
-        [summarise, "acme"]
-      ] as const
-      for (const [day, [wf, customer]] of plan.entries()) {
-        if (day === 3) yield* TestClock.adjust("1 day")
-        results.push(yield* meter.execute(runtime, wf, {}, { keys: { customer } }))
-      }
-      assert.isTrue(results.every((r) => r.status === "succeeded" && r.costs.sinkErrors.length === 0))
-      const sum = (filter: (r: Meter.CostRecord) => boolean) =>
-        results.flatMap((r) => r.costs.records).filter(filter).reduce((n, r) => n + r.nanos, 0)
-      // a new pool: what a restarted process reads
-      const restarted = new pg.Pool({ connectionString: url, max: 2 })
-      const reader = costLedger(restarted, { schema })
-      try {
-        const byWorkflow = yield* reader.totals({ groupBy: "workflow" })
-        assert.deepStrictEqual(
-          byWorkflow.map((r) => [r.group, r.nanos, r.records]),
-          [
-            ["summarise", sum((r) => r.workflowId === "summarise"), 6],
-            ["translate", sum((r) => r.workflowId === "translate"), 2]
-          ]
+        const client = meter.client(llm, {
+          complete: { meter: "llm", model: (r) => r.model, usage: (reply) => reply.usage }
+        })
+        const runtime = Runtime.make({
+          functions: meter.functions({
+            draft: () => client.complete({ model: "big", prompt: "draft this", maxTokens: 333 }),
+            polish: () =>
+              client.complete({ model: "small", prompt: "polish that text", maxTokens: 77 })
+          })
+        })
+        const summarise = workflow("summarise", [task("draft"), task("polish")])
+        const translate = workflow("translate", [task("polish")])
+        const results: Array<Meter.MeteredResult> = []
+        const plan = [
+          [summarise, "acme"],
+          [translate, "acme"],
+          [summarise, "globex"],
+          [translate, "globex"],
+          [summarise, "acme"]
+        ] as const
+        for (const [day, [wf, customer]] of plan.entries()) {
+          if (day === 3) yield* TestClock.adjust("1 day")
+          results.push(yield* meter.execute(runtime, wf, {}, { keys: { customer } }))
+        }
+        assert.isTrue(
+          results.every((r) => r.status === "succeeded" && r.costs.sinkErrors.length === 0)
         )
-        const byCustomer = yield* reader.totals({ groupBy: { key: "customer" } })
-        assert.deepStrictEqual(
-          byCustomer.map((r) => [r.group, r.nanos]),
-          [
-            ["acme", sum((r) => r.keys.customer === "acme")],
-            ["globex", sum((r) => r.keys.customer === "globex")]
-          ]
-        )
-        const byDay = yield* reader.totals({ groupBy: { period: "day" }, keys: { customer: "globex" } })
-        assert.deepStrictEqual(
-          byDay.map((r) => [r.group, r.nanos]),
-          [
-            ["1970-01-01", sum((r) => r.keys.customer === "globex" && r.at < 86_400_000)],
-            ["1970-01-02", sum((r) => r.keys.customer === "globex" && r.at >= 86_400_000)]
-          ]
-        )
-        const byModel = yield* reader.totals({ groupBy: "model", workflowId: "summarise" })
-        assert.deepStrictEqual(
-          byModel.map((r) => [r.group, r.nanos]),
-          [
-            ["llm/big", sum((r) => r.workflowId === "summarise" && r.model === "big")],
-            ["llm/small", sum((r) => r.workflowId === "summarise" && r.model === "small")]
-          ]
-        )
-        const total = results.reduce((n, r) => n + r.costs.totalNanos, 0)
-        const all = yield* reader.totals({ groupBy: "meter" })
-        assert.deepStrictEqual(all.map((r) => [r.group, r.nanos]), [["llm", total]])
-        const bad = yield* Effect.flip(reader.totals({ groupBy: { key: "x'; drop table" } }))
-        assert.strictEqual(bad._tag, "InvalidConfig")
-      } finally {
-        yield* Effect.promise(() => restarted.end())
-      }
-    }).pipe(Effect.provide(sandbox))
+        const sum = (filter: (r: Meter.CostRecord) => boolean) =>
+          results
+            .flatMap((r) => r.costs.records)
+            .filter(filter)
+            .reduce((n, r) => n + r.nanos, 0)
+        // a new pool: what a restarted process reads
+        const restarted = new pg.Pool({ connectionString: url, max: 2 })
+        const reader = costLedger(restarted, { schema })
+        try {
+          const byWorkflow = yield* reader.totals({ groupBy: "workflow" })
+          assert.deepStrictEqual(
+            byWorkflow.map((r) => [r.group, r.nanos, r.records]),
+            [
+              ["summarise", sum((r) => r.workflowId === "summarise"), 6],
+              ["translate", sum((r) => r.workflowId === "translate"), 2]
+            ]
+          )
+          const byCustomer = yield* reader.totals({ groupBy: { key: "customer" } })
+          assert.deepStrictEqual(
+            byCustomer.map((r) => [r.group, r.nanos]),
+            [
+              ["acme", sum((r) => r.keys.customer === "acme")],
+              ["globex", sum((r) => r.keys.customer === "globex")]
+            ]
+          )
+          const byDay = yield* reader.totals({
+            groupBy: { period: "day" },
+            keys: { customer: "globex" }
+          })
+          assert.deepStrictEqual(
+            byDay.map((r) => [r.group, r.nanos]),
+            [
+              ["1970-01-01", sum((r) => r.keys.customer === "globex" && r.at < 86_400_000)],
+              ["1970-01-02", sum((r) => r.keys.customer === "globex" && r.at >= 86_400_000)]
+            ]
+          )
+          const byModel = yield* reader.totals({ groupBy: "model", workflowId: "summarise" })
+          assert.deepStrictEqual(
+            byModel.map((r) => [r.group, r.nanos]),
+            [
+              ["llm/big", sum((r) => r.workflowId === "summarise" && r.model === "big")],
+              ["llm/small", sum((r) => r.workflowId === "summarise" && r.model === "small")]
+            ]
+          )
+          const total = results.reduce((n, r) => n + r.costs.totalNanos, 0)
+          const all = yield* reader.totals({ groupBy: "meter" })
+          assert.deepStrictEqual(
+            all.map((r) => [r.group, r.nanos]),
+            [["llm", total]]
+          )
+          const bad = yield* Effect.flip(reader.totals({ groupBy: { key: "x'; drop table" } }))
+          assert.strictEqual(bad._tag, "InvalidConfig")
+        } finally {
+          yield* Effect.promise(() => restarted.end())
+        }
+      }).pipe(Effect.provide(sandbox))
   )
 })
-

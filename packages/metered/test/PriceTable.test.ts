@@ -5,7 +5,11 @@ import { Budget, PriceTable } from "../src/index.js"
 const table: PriceTable.PriceTable = {
   currency: "USD",
   meters: {
-    llm: { models: { small: { input: { amount: 1, per: 1_000_000 }, output: { amount: 4, per: 1_000_000 } } } }
+    llm: {
+      models: {
+        small: { input: { amount: 1, per: 1_000_000 }, output: { amount: 4, per: 1_000_000 } }
+      }
+    }
   }
 }
 
@@ -33,7 +37,9 @@ describe("PriceTable", () => {
   })
 
   it("an unknown meter fails with UnknownMeter naming it and the known ones", () => {
-    const error = failure(PriceTable.costNanos(table, { meter: "sms", quantities: { messages: 1 } }))
+    const error = failure(
+      PriceTable.costNanos(table, { meter: "sms", quantities: { messages: 1 } })
+    )
     assert.strictEqual(error._tag, "UnknownMeter")
     assert.strictEqual(error._tag === "UnknownMeter" && error.meter, "sms")
     assert.include(error.message, 'meter "sms"')
@@ -56,7 +62,9 @@ describe("PriceTable", () => {
       [{ output: Number.NaN }, "quantity output of llm/small is NaN"],
       [{ cached: 10 }, "quantity cached has no price under llm/small"]
     ] as const) {
-      const error = failure(PriceTable.costNanos(table, { meter: "llm", model: "small", quantities }))
+      const error = failure(
+        PriceTable.costNanos(table, { meter: "llm", model: "small", quantities })
+      )
       assert.strictEqual(error._tag, "InvalidQuantity")
       assert.include(error.message, named)
     }
@@ -91,23 +99,30 @@ describe("Budget", () => {
         ])
       )
       assert.strictEqual(error.path, "budgets[1].scope.period")
-      const negative = yield* Effect.flip(Budget.validate([{ name: "n", limit: -1, scope: "execution" }]))
+      const negative = yield* Effect.flip(
+        Budget.validate([{ name: "n", limit: -1, scope: "execution" }])
+      )
       assert.strictEqual(negative.path, "budgets[0].limit")
     })
   )
 
-  it.effect("the memory store refuses a reservation that would pass the limit, and settles actual amounts", () =>
-    Effect.gen(function* () {
-      const store = Budget.memoryStore()
-      const a = yield* store.reserve({ bucket: "b", amount: 6, limit: 10, retainMillis: 0 })
-      const b = yield* store.reserve({ bucket: "b", amount: 5, limit: 10, retainMillis: 0 })
-      assert.strictEqual(a._tag, "Reserved")
-      assert.deepStrictEqual(b, { _tag: "Refused", spent: 0, reserved: 6 })
-      if (a._tag !== "Reserved") return
-      assert.deepStrictEqual(yield* store.settle(a.reservation, 12, 0), { spent: 12, reserved: 0 })
-      // overrun: nothing fits any more, not even a zero estimate
-      const c = yield* store.reserve({ bucket: "b", amount: 0, limit: 10, retainMillis: 0 })
-      assert.strictEqual(c._tag, "Refused")
-    })
+  it.effect(
+    "the memory store refuses a reservation that would pass the limit, and settles actual amounts",
+    () =>
+      Effect.gen(function* () {
+        const store = Budget.memoryStore()
+        const a = yield* store.reserve({ bucket: "b", amount: 6, limit: 10, retainMillis: 0 })
+        const b = yield* store.reserve({ bucket: "b", amount: 5, limit: 10, retainMillis: 0 })
+        assert.strictEqual(a._tag, "Reserved")
+        assert.deepStrictEqual(b, { _tag: "Refused", spent: 0, reserved: 6 })
+        if (a._tag !== "Reserved") return
+        assert.deepStrictEqual(yield* store.settle(a.reservation, 12, 0), {
+          spent: 12,
+          reserved: 0
+        })
+        // overrun: nothing fits any more, not even a zero estimate
+        const c = yield* store.reserve({ bucket: "b", amount: 0, limit: 10, retainMillis: 0 })
+        assert.strictEqual(c._tag, "Refused")
+      })
   )
 })

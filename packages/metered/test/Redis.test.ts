@@ -34,7 +34,11 @@ afterAll(async () => {
 const prices: PriceTable.PriceTable = {
   currency: "USD",
   meters: {
-    llm: { models: { big: { input: { amount: 10, per: 1_000_000 }, output: { amount: 40, per: 1_000_000 } } } }
+    llm: {
+      models: {
+        big: { input: { amount: 10, per: 1_000_000 }, output: { amount: 40, per: 1_000_000 } }
+      }
+    }
   }
 }
 
@@ -61,73 +65,82 @@ describe("Redis budget store", () => {
     })
   )
 
-  it.effect("two meters (two workers) sharing a customer budget stop the call that would exceed it", () =>
-    Effect.gen(function* () {
-      const budgets = [{ name: "customer-daily", limit: 0.05, scope: { key: "customer", period: "day" } }] as const
-      const customer = randomUUID()
-      const llm = MockLlm.make({ usage: { input: 100, output: 100 } })
-      const workers = yield* Effect.all(
-        [0, 1].map(() => Meter.make({ prices, budgets, store: budgetStore(client(), { prefix }) }))
-      )
-      const runs = workers.flatMap((meter) => {
-        const client = meter.client(llm, {
-          complete: {
-            meter: "llm",
-            model: (r) => r.model,
-            estimate: (r) => ({ input: r.prompt.length, output: r.maxTokens ?? 0 }),
-            usage: (reply) => reply.usage
-          }
-        })
-        const runtime = Runtime.make({
-          functions: meter.functions({
-            summarize: () => client.complete({ model: "big", prompt: "p".repeat(100), maxTokens: 100 })
-          })
-        })
-        // each call costs 0.005: room for 10 of these 16
-        return Array.from({ length: 8 }, () =>
-          meter.execute(runtime, workflow("w", [task("summarize")]), {}, { keys: { customer } })
+  it.effect(
+    "two meters (two workers) sharing a customer budget stop the call that would exceed it",
+    () =>
+      Effect.gen(function* () {
+        const budgets = [
+          { name: "customer-daily", limit: 0.05, scope: { key: "customer", period: "day" } }
+        ] as const
+        const customer = randomUUID()
+        const llm = MockLlm.make({ usage: { input: 100, output: 100 } })
+        const workers = yield* Effect.all(
+          [0, 1].map(() =>
+            Meter.make({ prices, budgets, store: budgetStore(client(), { prefix }) })
+          )
         )
-      })
-      const results = yield* Effect.all(runs, { concurrency: "unbounded" })
-      assert.strictEqual(results.filter((r) => r.status === "succeeded").length, 10)
-      assert.strictEqual(llm.callCount(), 10)
-      assert.deepStrictEqual(yield* workers[0]!.spent("customer-daily", customer), {
-        spent: 0.05,
-        reserved: 0
-      })
-    }).pipe(Effect.provide(sandbox))
+        const runs = workers.flatMap((meter) => {
+          const client = meter.client(llm, {
+            complete: {
+              meter: "llm",
+              model: (r) => r.model,
+              estimate: (r) => ({ input: r.prompt.length, output: r.maxTokens ?? 0 }),
+              usage: (reply) => reply.usage
+            }
+          })
+          const runtime = Runtime.make({
+            functions: meter.functions({
+              summarize: () =>
+                client.complete({ model: "big", prompt: "p".repeat(100), maxTokens: 100 })
+            })
+          })
+          // each call costs 0.005: room for 10 of these 16
+          return Array.from({ length: 8 }, () =>
+            meter.execute(runtime, workflow("w", [task("summarize")]), {}, { keys: { customer } })
+          )
+        })
+        const results = yield* Effect.all(runs, { concurrency: "unbounded" })
+        assert.strictEqual(results.filter((r) => r.status === "succeeded").length, 10)
+        assert.strictEqual(llm.callCount(), 10)
+        assert.deepStrictEqual(yield* workers[0]!.spent("customer-daily", customer), {
+          spent: 0.05,
+          reserved: 0
+        })
+      }).pipe(Effect.provide(sandbox))
   )
 })
 
 describe("Redis cache store", () => {
-  it.effect("100 concurrent identical calls make one upstream call; another process then hits Redis", () =>
-    Effect.gen(function* () {
-      const llm = MockLlm.make()
-      const store = cacheStore(client(), { prefix })
-      const cache = yield* Cache.make({ store })
-      const cached = cache.wrap(llm, { name: "llm", methods: ["complete"], ttl: "1 minute" })
-      const request = { model: "big", prompt: randomUUID() }
-      const replies = yield* Effect.all(
-        Array.from({ length: 100 }, () => Effect.promise(() => cached.complete(request))),
-        { concurrency: "unbounded" }
-      )
-      assert.strictEqual(llm.callCount(), 1)
-      assert.strictEqual(new Set(replies.map((r) => r.id)).size, 1)
-      const other = yield* Cache.make({ store: cacheStore(client(), { prefix }) })
-      const again = yield* Effect.promise(() =>
-        other.wrap(llm, { name: "llm", methods: ["complete"], ttl: "1 minute" }).complete(request)
-      )
-      assert.deepStrictEqual(again, replies[0])
-      assert.strictEqual(other.stats().hits, 1)
-      const ttl = yield* Effect.promise(() =>
-        clients[clients.length - 1]!.pttl(`${prefix}${cache.keyOf("llm", "complete", [request])}`)
-      )
-      assert.isAbove(ttl, 0)
-      assert.isAtMost(ttl, 60_000)
-      assert.strictEqual(yield* cache.invalidateEffect("llm", "complete"), 1)
-      yield* Effect.promise(() => cached.complete(request))
-      assert.strictEqual(llm.callCount(), 2)
-    })
+  it.effect(
+    "100 concurrent identical calls make one upstream call; another process then hits Redis",
+    () =>
+      Effect.gen(function* () {
+        const llm = MockLlm.make()
+        const store = cacheStore(client(), { prefix })
+        const cache = yield* Cache.make({ store })
+        const cached = cache.wrap(llm, { name: "llm", methods: ["complete"], ttl: "1 minute" })
+        const request = { model: "big", prompt: randomUUID() }
+        const replies = yield* Effect.all(
+          Array.from({ length: 100 }, () => Effect.promise(() => cached.complete(request))),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(llm.callCount(), 1)
+        assert.strictEqual(new Set(replies.map((r) => r.id)).size, 1)
+        const other = yield* Cache.make({ store: cacheStore(client(), { prefix }) })
+        const again = yield* Effect.promise(() =>
+          other.wrap(llm, { name: "llm", methods: ["complete"], ttl: "1 minute" }).complete(request)
+        )
+        assert.deepStrictEqual(again, replies[0])
+        assert.strictEqual(other.stats().hits, 1)
+        const ttl = yield* Effect.promise(() =>
+          clients[clients.length - 1]!.pttl(`${prefix}${cache.keyOf("llm", "complete", [request])}`)
+        )
+        assert.isAbove(ttl, 0)
+        assert.isAtMost(ttl, 60_000)
+        assert.strictEqual(yield* cache.invalidateEffect("llm", "complete"), 1)
+        yield* Effect.promise(() => cached.complete(request))
+        assert.strictEqual(llm.callCount(), 2)
+      })
   )
 })
 
@@ -181,7 +194,10 @@ describe("Redis locks (@sesamecare-oss/redlock)", () => {
       victim.child.kill("SIGKILL")
       const killedAt = Date.now()
       const took = yield* Effect.scoped(
-        Effect.map(Lock.acquire(backend, key, { waitMillis: 5_000, retryMillis: 20, leaseMillis: 1000 }), () => Date.now())
+        Effect.map(
+          Lock.acquire(backend, key, { waitMillis: 5_000, retryMillis: 20, leaseMillis: 1000 }),
+          () => Date.now()
+        )
       )
       // the lease (1 s) runs out; no renewal from a dead process
       assert.isAtMost(took - killedAt, 5_000)
@@ -189,24 +205,26 @@ describe("Redis locks (@sesamecare-oss/redlock)", () => {
     })
   )
 
-  it.live("a lost Redis lock (key deleted behind the holder's back) interrupts it with LockLost", () =>
-    Effect.gen(function* () {
-      const key = `lost:${randomUUID()}`
-      const redis = client()
-      const backend = lockBackend(redis, { prefix })
-      const error = yield* Effect.flip(
-        Lock.withLock(
-          backend,
-          key,
-          Effect.andThen(
-            Effect.promise(() => redis.del(`${prefix}lock:${key}#0`)),
-            Effect.never
-          ),
-          { leaseMillis: 300, nodeId: "charge" }
-        )
-      ).pipe(Effect.timeout("5 seconds"))
-      assert.strictEqual(error._tag, "LockLost")
-      assert.include(error.message, key)
-    })
+  it.live(
+    "a lost Redis lock (key deleted behind the holder's back) interrupts it with LockLost",
+    () =>
+      Effect.gen(function* () {
+        const key = `lost:${randomUUID()}`
+        const redis = client()
+        const backend = lockBackend(redis, { prefix })
+        const error = yield* Effect.flip(
+          Lock.withLock(
+            backend,
+            key,
+            Effect.andThen(
+              Effect.promise(() => redis.del(`${prefix}lock:${key}#0`)),
+              Effect.never
+            ),
+            { leaseMillis: 300, nodeId: "charge" }
+          )
+        ).pipe(Effect.timeout("5 seconds"))
+        assert.strictEqual(error._tag, "LockLost")
+        assert.include(error.message, key)
+      })
   )
 })

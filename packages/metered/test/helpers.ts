@@ -6,7 +6,10 @@ type Workflow = Runtime.Workflow
 type Node = Workflow["nodes"][number]
 type Connection = Workflow["connections"][number]
 
-export const task = (id: string, options: { readonly fn?: string; readonly retry?: Node["retry"] } = {}): Node => ({
+export const task = (
+  id: string,
+  options: { readonly fn?: string; readonly retry?: Node["retry"] } = {}
+): Node => ({
   kind: "task",
   id,
   function: options.fn ?? id,

@@ -18,7 +18,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const main = async () => {
   const redis = backendName === "redis" ? new Redis(url!) : undefined
-  const pool = backendName === "postgres" ? new pg.Pool({ connectionString: url!, max: 2 }) : undefined
+  const pool =
+    backendName === "postgres" ? new pg.Pool({ connectionString: url!, max: 2 }) : undefined
   const backend = redis !== undefined ? redisLocks(redis, { prefix: "weft-test:" }) : pgLocks(pool!)
   try {
     if (iterations === 0) {

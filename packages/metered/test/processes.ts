@@ -56,7 +56,9 @@ export const overlapping = (
   const problems: Array<string> = []
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.start < sorted[i - 1]!.end) {
-      problems.push(`[${sorted[i - 1]!.start}, ${sorted[i - 1]!.end}] and [${sorted[i]!.start}, ${sorted[i]!.end}]`)
+      problems.push(
+        `[${sorted[i - 1]!.start}, ${sorted[i - 1]!.end}] and [${sorted[i]!.start}, ${sorted[i]!.end}]`
+      )
     }
   }
   return problems
