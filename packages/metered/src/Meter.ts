@@ -82,7 +82,7 @@ export type NodeRef = NodeRefShape
  * ```ts
  * import { Meter } from "@weft/metered"
  * import { Effect } from "effect"
- * const whoAmI = Effect.map(Meter.CurrentNode.asEffect(), (node) => node?.nodeId)
+ * const whoAmI = Effect.map(Effect.service(Meter.CurrentNode), (node) => node?.nodeId)
  * ```
  * @since 0.1.0
  * @category models

@@ -146,3 +146,25 @@ describe("Meter", () => {
     }).pipe(Effect.provide(sandbox))
   )
 })
+
+describe("Meter.run (Promise facade)", () => {
+  it("runs a workflow with the default sandbox and returns its costs", async () => {
+    const meter = Meter.makeUnsafe({ prices })
+    const llm = MockLlm.make({ usage: { input: 1000, output: 0 } })
+    const client = meteredLlm(meter, llm)
+    const runtime = Runtime.make({
+      functions: meter.functions({
+        ask: async () => (await client.complete({ model: "small", prompt: "q" })).text
+      })
+    })
+    const wf = workflow(
+      "w",
+      [task("ask"), code("shout", "return answer.toUpperCase()")],
+      [connect("ask", "", "shout", "answer")]
+    )
+    const result = await meter.run(runtime, wf)
+    assert.strictEqual(result.status, "succeeded", JSON.stringify(result.errors))
+    assert.strictEqual(result.outputs.shout, "SUMMARY OF Q")
+    assert.strictEqual(result.costs.total, 0.001)
+  })
+})
