@@ -12,8 +12,9 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { Cause, type Context, Duration, Effect, Exit } from "effect"
+import { Cause, type Context, Duration, Effect, Exit, Metric } from "effect"
 import type { Meter as MeterShape } from "./Meter.js"
+import { facade } from "./internal/facade.js"
 import { type BackendFailed, InvalidConfig } from "./MeteredError.js"
 
 /**
@@ -175,6 +176,25 @@ export interface Options {
   readonly prefix?: string
 }
 
+/**
+ * The metric every cache updates: `weft_cache_requests_total{cache, method, outcome}` with
+ * `outcome` one of `hit`, `miss`, `coalesced` (an Effect `Metric` counter, in the registry of the
+ * context the cache was made in).
+ *
+ * @example
+ * ```ts
+ * import { Cache } from "@weft/metered"
+ * import { Effect, Metric } from "effect"
+ * const hits = Metric.value(Metric.withAttributes(Cache.requests, { cache: "llm", method: "complete", outcome: "hit" }))
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export const requests = Metric.counter("weft_cache_requests_total", {
+  description: "Cached method calls by outcome (hit, miss, coalesced)",
+  incremental: true
+})
+
 /** JSON with sorted object keys, so `{a,b}` and `{b,a}` are one cache entry. */
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
@@ -229,7 +249,7 @@ class CacheImpl implements Cache {
 
   wrap = <T extends object>(target: T, options: WrapOptions<T>): T => {
     const ttl = Duration.toMillis(Duration.fromInputUnsafe(options.ttl))
-    const wrapped = Object.create(target) as Record<string, unknown>
+    const wrapped: Record<string, unknown> = {}
     const store = this.options.store
     const meter = this.options.meter
     for (const method of options.methods) {
@@ -247,9 +267,14 @@ class CacheImpl implements Cache {
           meter === undefined
             ? Effect.void
             : meter.note({ type: "metered.cache", outcome, cache: options.name, method })
-        const noteHit = note("hit")
-        const noteMiss = note("miss")
-        const noteCoalesced = note("coalesced")
+        const count = (outcome: "hit" | "miss" | "coalesced") =>
+          Metric.update(
+            Metric.withAttributes(requests, { cache: options.name, method, outcome }),
+            1
+          )
+        const noteHit = Effect.andThen(note("hit"), count("hit"))
+        const noteMiss = Effect.andThen(note("miss"), count("miss"))
+        const noteCoalesced = Effect.andThen(note("coalesced"), count("coalesced"))
         const pending = this.inFlight.get(key)
         if (pending !== undefined) {
           this.counters.coalesced++
@@ -296,7 +321,7 @@ class CacheImpl implements Cache {
         return call
       }
     }
-    return wrapped as T
+    return facade(target, wrapped)
   }
 }
 

@@ -21,7 +21,8 @@
 import type { ExecutionResult, Runtime, Trace } from "@weft/runtime"
 import { Scheduler } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
-import { Cause, type Context, Effect, Exit, type Layer, Result, type Schema } from "effect"
+import { Cause, type Context, Effect, Exit, type Layer, Metric, Result, type Schema } from "effect"
+import { facade } from "./internal/facade.js"
 import {
   type Budget,
   type BudgetStore,
@@ -228,7 +229,7 @@ export interface MethodSpec<Args extends ReadonlyArray<unknown>, A> {
  * @category models
  */
 export type ClientSpecs<T> = {
-  readonly [K in keyof T]?: T[K] extends (...args: infer Args) => PromiseLike<infer A>
+  readonly [K in keyof T]?: NonNullable<T[K]> extends (...args: infer Args) => PromiseLike<infer A>
     ? MethodSpec<Args, A>
     : never
 }
@@ -395,6 +396,31 @@ interface ExecutionState {
   readonly sinkErrors: Array<BackendFailed>
 }
 
+/**
+ * Metrics every meter updates (Effect `Metric` counters, in the registry of the context the meter
+ * was made in): `weft_metered_cost_nanos_total{meter, model}` (cost in nano-units of the
+ * currency) and `weft_metered_budget_refusals_total{budget}`.
+ *
+ * @example
+ * ```ts
+ * import { Meter } from "@weft/metered"
+ * import { Effect, Metric } from "effect"
+ * const refusals = Metric.value(Metric.withAttributes(Meter.metrics.refusals, { budget: "per-run" }))
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export const metrics = {
+  cost: Metric.counter("weft_metered_cost_nanos_total", {
+    description: "Cost of metered calls in nano-units of the price table's currency",
+    incremental: true
+  }),
+  refusals: Metric.counter("weft_metered_budget_refusals_total", {
+    description: "Metered calls refused by a budget",
+    incremental: true
+  })
+}
+
 const emptyQuantities: { readonly [quantity: string]: number } = {}
 
 const runPromiseWith =
@@ -520,10 +546,15 @@ class MeterImpl implements Meter {
       },
       at
     )
+    const counted = Metric.update(
+      Metric.withAttributes(metrics.cost, { meter: record.meter, model: record.model }),
+      nanos
+    )
     const sink = this.sink
-    if (sink === undefined) return Effect.succeed(record)
+    if (sink === undefined) return Effect.as(counted, record)
     return sink.write(record).pipe(
       Effect.catch((error) => Effect.sync(() => state.sinkErrors.push(error))),
+      Effect.andThen(counted),
       Effect.as(record)
     )
   }
@@ -621,6 +652,10 @@ class MeterImpl implements Meter {
             .pipe(Effect.tapError(() => releaseAll(0)))
           if (outcome._tag === "Refused") {
             yield* releaseAll(0)
+            yield* Metric.update(
+              Metric.withAttributes(metrics.refusals, { budget: budget.name }),
+              1
+            )
             return yield* new BudgetExceeded({
               budget: budget.name,
               bucket,
@@ -678,7 +713,7 @@ class MeterImpl implements Meter {
   }
 
   client = <T extends object>(target: T, specs: ClientSpecs<T>): T => {
-    const wrapped = Object.create(target) as Record<string, unknown>
+    const wrapped: Record<string, unknown> = {}
     for (const name of Object.keys(specs)) {
       const spec = (
         specs as Record<string, MethodSpec<ReadonlyArray<unknown>, unknown> | undefined>
@@ -717,7 +752,7 @@ class MeterImpl implements Meter {
         )
       }
     }
-    return wrapped as T
+    return facade(target, wrapped)
   }
 
   functions = <F extends { readonly [name: string]: Runtime.RegisteredFunction }>(

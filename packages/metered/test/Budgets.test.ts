@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Fixture, MockLlm } from "@weft/fixtures"
 import { Policy } from "@weft/retry"
 import { Runtime } from "@weft/runtime"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import { Meter, type PriceTable } from "../src/index.js"
 import { sandbox, task, workflow } from "./helpers.js"
@@ -81,7 +81,14 @@ describe("Meter budgets", () => {
       assert.strictEqual(cause?.nodeId, "summarize")
       assert.include(cause?.message, "was not made")
       assert.strictEqual(result.costs.total, 0.01)
-    }).pipe(Effect.provide(sandbox))
+      const refusals = yield* Metric.value(
+        Metric.withAttributes(Meter.metrics.refusals, { budget: "per-run" })
+      )
+      const cost = yield* Metric.value(
+        Metric.withAttributes(Meter.metrics.cost, { meter: "llm", model: "big" })
+      )
+      assert.deepStrictEqual([refusals.count, cost.count], [1, 10_000_000])
+    }).pipe(Effect.provide(sandbox), Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 
   it.effect("BudgetExceeded is not retried by the node's retry policy", () =>

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Fixture, MockLlm } from "@weft/fixtures"
 import { Runtime, Trace } from "@weft/runtime"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import { Cache, Meter, type PriceTable } from "../src/index.js"
 import { sandbox, task, workflow } from "./helpers.js"
@@ -37,7 +37,15 @@ describe("Cache", () => {
       yield* ask(cached, "hello")
       assert.strictEqual(llm.callCount(), 2)
       assert.deepStrictEqual(cache.stats(), { hits: 2, misses: 2, coalesced: 0, upstream: 2 })
-    })
+      const count = (outcome: string) =>
+        Effect.map(
+          Metric.value(
+            Metric.withAttributes(Cache.requests, { cache: "llm", method: "complete", outcome })
+          ),
+          (state) => state.count
+        )
+      assert.deepStrictEqual([yield* count("hit"), yield* count("miss")], [2, 2])
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 
   it.effect(

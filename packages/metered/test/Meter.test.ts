@@ -147,6 +147,56 @@ describe("Meter", () => {
   )
 })
 
+describe("Meter.client", () => {
+  it.effect("wraps class clients with private fields: metered and other methods both work", () =>
+    Effect.gen(function* () {
+      class Client {
+        readonly #key = "secret"
+        get region() {
+          return this.#key.length > 0 ? "eu" : "us"
+        }
+        async complete(request: { readonly model: string; readonly prompt: string }) {
+          return { text: `${this.#key}:${request.prompt}`, usage: { input: 1000, output: 0 } }
+        }
+        async ping() {
+          return this.#key
+        }
+      }
+      const meter = yield* Meter.make({ prices })
+      const client = meter.client(new Client(), {
+        complete: { meter: "llm", model: (r) => r.model, usage: (reply) => reply.usage }
+      })
+      assert.strictEqual(yield* Effect.promise(() => client.ping()), "secret")
+      assert.strictEqual(client.region, "eu")
+      const runtime = Runtime.make({
+        functions: meter.functions({
+          ask: async () => (await client.complete({ model: "small", prompt: "q" })).text
+        })
+      })
+      const result = yield* meter.execute(runtime, workflow("w", [task("ask")]))
+      assert.strictEqual(result.outputs.ask, "secret:q")
+      assert.strictEqual(result.costs.total, 0.001)
+    }).pipe(Effect.provide(sandbox))
+  )
+
+  it("a method that is not on the client fails with InvalidConfig naming it", () => {
+    const meter = Meter.makeUnsafe({ prices })
+    assert.throws(
+      () =>
+        meter.client(
+          { complete: async () => ({}) } as {
+            complete: () => Promise<object>
+            chat?: () => Promise<object>
+          },
+          {
+            chat: { meter: "llm", usage: () => ({}) }
+          }
+        ),
+      /no method "chat"/
+    )
+  })
+})
+
 describe("Meter.run (Promise facade)", () => {
   it("runs a workflow with the default sandbox and returns its costs", async () => {
     const meter = Meter.makeUnsafe({ prices })
