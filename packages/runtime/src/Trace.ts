@@ -66,6 +66,8 @@ export type TraceEvent =
       readonly nodeId: string
       readonly iteration: number
       readonly attempt: number
+      /** How long this attempt waited for a runtime permit or a sandbox worker (absent when 0). */
+      readonly queuedMillis?: number
     })
   | (Base & {
       readonly type: "node-retrying"
@@ -102,6 +104,8 @@ export type TraceEvent =
     })
   | (Base & { readonly type: "node-emitted"; readonly nodeId: string; readonly event: Json })
   | (Base & { readonly type: "node-waiting"; readonly nodeId: string; readonly waitingFor: string })
+  /** The wait is over and the node holds its slot (and runtime permit) again: it executes. */
+  | (Base & { readonly type: "node-resumed"; readonly nodeId: string; readonly waited: number })
   | (Base & {
       readonly type: "resource-acquired"
       readonly resource: string
@@ -210,6 +214,8 @@ export const format = (event: TraceEvent): string => {
       return `${prefix} node ${event.nodeId} emitted ${JSON.stringify(event.event)}`
     case "node-waiting":
       return `${prefix} node ${event.nodeId} waiting for ${event.waitingFor}`
+    case "node-resumed":
+      return `${prefix} node ${event.nodeId} resumed after ${event.waited}ms`
     case "resource-acquired":
       return `${prefix} resource ${event.resource} acquired (by ${event.nodeId})`
     case "resource-released":

@@ -65,7 +65,7 @@ export class ResourceRegistry {
       // each resource gets its own scope, closed by one finalizer of the run's scope: releases still
       // run in reverse order of acquisition, and one that fails is recorded, not a defect of the run
       const own = Scope.makeUnsafe()
-      return Scope.addFinalizerExit(this.scope, (exit) =>
+      const acquisition = Scope.addFinalizerExit(this.scope, (exit) =>
         Scope.close(own, exit).pipe(
           Effect.catchCause((cause) =>
             Effect.sync(() =>
@@ -106,6 +106,12 @@ export class ResourceRegistry {
           })
         )
       )
+      // the acquisition belongs to the run, not to the node that asked first: a node that times
+      // out (or is interrupted) stops waiting, and the others still get the resource
+      return Effect.andThen(
+        Effect.forkIn(acquisition, this.scope, { startImmediately: true }),
+        Deferred.await(deferred)
+      )
     })
   }
 
@@ -113,7 +119,9 @@ export class ResourceRegistry {
     name: string,
     method: string,
     args: ReadonlyArray<Json>,
-    nodeId: string
+    nodeId: string,
+    called: (resource: string, method: string) => void = (resource, method) =>
+      this.hooks.called(resource, method, nodeId)
   ): Effect.Effect<Json | undefined, unknown> {
     return Effect.flatMap(this.acquire(name, nodeId), (resource) => {
       const target = resource as Record<string, unknown> | null
@@ -132,7 +140,7 @@ export class ResourceRegistry {
           })
         )
       }
-      this.hooks.called(name, method, nodeId)
+      called(name, method)
       return callValue(() =>
         (fn as (...a: ReadonlyArray<unknown>) => unknown).apply(target, [...args])
       )
