@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import { Cause, type Context, Duration, Effect, Exit, Metric } from "effect"
 import type { Meter as MeterShape } from "./Meter.js"
 import { facade } from "./internal/facade.js"
@@ -227,7 +227,7 @@ class CacheImpl implements Cache {
   }
 
   keyOf = (name: string, method: string, args: ReadonlyArray<unknown>): string =>
-    `${this.prefix}${name}:${method}:${createHash("sha256").update(canonical(args)).digest("base64url")}`
+    `${this.prefix}${name}:${method}:${hash("sha256", canonical(args), "base64url")}`
 
   stats = (): Stats => ({ ...this.counters })
 
@@ -260,6 +260,9 @@ class CacheImpl implements Cache {
           message: `Cache.wrap: the client has no method "${method}" to cache`
         })
       }
+      const count = (outcome: "hit" | "miss" | "coalesced") =>
+        Metric.update(Metric.withAttributes(requests, { cache: options.name, method, outcome }), 1)
+      const counted = { hit: count("hit"), miss: count("miss"), coalesced: count("coalesced") }
       wrapped[method] = (...args: ReadonlyArray<unknown>): Promise<unknown> => {
         const key = this.keyOf(options.name, method, args)
         // the caller (node) is read now, while it is known; notes are written later
@@ -267,14 +270,9 @@ class CacheImpl implements Cache {
           meter === undefined
             ? Effect.void
             : meter.note({ type: "metered.cache", outcome, cache: options.name, method })
-        const count = (outcome: "hit" | "miss" | "coalesced") =>
-          Metric.update(
-            Metric.withAttributes(requests, { cache: options.name, method, outcome }),
-            1
-          )
-        const noteHit = Effect.andThen(note("hit"), count("hit"))
-        const noteMiss = Effect.andThen(note("miss"), count("miss"))
-        const noteCoalesced = Effect.andThen(note("coalesced"), count("coalesced"))
+        const noteHit = Effect.andThen(note("hit"), counted.hit)
+        const noteMiss = Effect.andThen(note("miss"), counted.miss)
+        const noteCoalesced = Effect.andThen(note("coalesced"), counted.coalesced)
         const pending = this.inFlight.get(key)
         if (pending !== undefined) {
           this.counters.coalesced++
