@@ -104,8 +104,35 @@ export type ReserveOutcome =
   | ({ readonly _tag: "Refused" } & BucketState)
 
 /**
+ * A reservation request (amounts in integer nanos, times in Clock milliseconds).
+ *
+ * @example
+ * ```ts
+ * import type { Budget } from "@weft/metered"
+ * const request: Budget.ReserveRequest = { bucket: "b", amount: 5, limit: 10, retainMillis: 0, now: 0, holdMillis: 600_000 }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReserveRequest {
+  readonly bucket: string
+  readonly amount: number
+  readonly limit: number
+  /** How long the bucket must outlive its period (for stores that expire keys; 0 = forever). */
+  readonly retainMillis: number
+  /** The caller's Clock time. */
+  readonly now: number
+  /**
+   * How long the reservation is held without being settled before it counts as abandoned (its
+   * process died mid-call): the next reservation in the bucket releases it.
+   */
+  readonly holdMillis: number
+}
+
+/**
  * Where budgets are kept. `reserve` must be atomic: it succeeds only if the bucket is not marked
- * exceeded and `spent + reserved + amount <= limit`. `settle` removes the reservation and adds
+ * exceeded and `spent + reserved + amount <= limit` (after releasing reservations held past their
+ * `holdMillis`). `settle` removes the reservation and adds
  * the actual amount to `spent` (marking the bucket exceeded when it passes the limit).
  * In memory: {@link memoryStore}; Redis: `@weft/metered/redis`; PostgreSQL: `@weft/metered/postgres`.
  *
@@ -118,13 +145,7 @@ export type ReserveOutcome =
  * @category models
  */
 export interface BudgetStore {
-  readonly reserve: (request: {
-    readonly bucket: string
-    readonly amount: number
-    readonly limit: number
-    /** How long the bucket must outlive its period (for stores that expire keys). */
-    readonly retainMillis: number
-  }) => Effect.Effect<ReserveOutcome, BackendFailed>
+  readonly reserve: (request: ReserveRequest) => Effect.Effect<ReserveOutcome, BackendFailed>
   readonly settle: (
     reservation: Reservation,
     actual: number,
@@ -141,14 +162,17 @@ export interface BudgetStore {
  * import { Budget } from "@weft/metered"
  * import { Effect } from "effect"
  * const store = Budget.memoryStore()
- * const outcome = await Effect.runPromise(store.reserve({ bucket: "b", amount: 5, limit: 10, retainMillis: 0 }))
+ * const outcome = await Effect.runPromise(
+ *   store.reserve({ bucket: "b", amount: 5, limit: 10, retainMillis: 0, now: Date.now(), holdMillis: 60_000 })
+ * )
  * outcome._tag // "Reserved"
  * ```
  * @since 0.1.0
  * @category constructors
  */
 export const memoryStore = (): BudgetStore => {
-  const buckets = new Map<string, { spent: number; reserved: Map<string, number> }>()
+  type Held = { readonly amount: number; readonly expiresAt: number }
+  const buckets = new Map<string, { spent: number; reserved: Map<string, Held> }>()
   let next = 0
   const bucketOf = (name: string) => {
     let bucket = buckets.get(name)
@@ -158,21 +182,24 @@ export const memoryStore = (): BudgetStore => {
     }
     return bucket
   }
-  const reservedOf = (bucket: { reserved: Map<string, number> }) => {
+  const reservedOf = (bucket: { reserved: Map<string, Held> }) => {
     let sum = 0
-    for (const amount of bucket.reserved.values()) sum += amount
+    for (const held of bucket.reserved.values()) sum += held.amount
     return sum
   }
   return {
-    reserve: ({ bucket: name, amount, limit }) =>
+    reserve: ({ bucket: name, amount, limit, now, holdMillis }) =>
       Effect.sync(() => {
         const bucket = bucketOf(name)
+        for (const [id, held] of bucket.reserved) {
+          if (held.expiresAt <= now) bucket.reserved.delete(id)
+        }
         const reserved = reservedOf(bucket)
         if (bucket.spent > limit || bucket.spent + reserved + amount > limit) {
           return { _tag: "Refused", spent: bucket.spent, reserved } as const
         }
         const id = `r${++next}`
-        bucket.reserved.set(id, amount)
+        bucket.reserved.set(id, { amount, expiresAt: now + holdMillis })
         return { _tag: "Reserved", reservation: { bucket: name, id, amount } } as const
       }),
     settle: (reservation, actual) =>

@@ -21,7 +21,17 @@
 import type { ExecutionResult, Runtime, Trace } from "@weft/runtime"
 import { Scheduler } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
-import { Cause, type Context, Effect, Exit, type Layer, Metric, Result, type Schema } from "effect"
+import {
+  Cause,
+  type Context,
+  Duration,
+  Effect,
+  Exit,
+  type Layer,
+  Metric,
+  Result,
+  type Schema
+} from "effect"
 import { facade } from "./internal/facade.js"
 import {
   type Budget,
@@ -255,6 +265,12 @@ export interface Options {
   /** Default: an in-process store. Use the Redis or PostgreSQL store across processes. */
   readonly store?: BudgetStore
   readonly sink?: CostSink
+  /**
+   * How long a call's reservation is held without settlement before it counts as abandoned (a
+   * worker died mid-call) and is released by the next reservation (default 10 minutes). Longer
+   * than your slowest metered call.
+   */
+  readonly reservationTimeout?: Duration.Input
 }
 
 /**
@@ -454,7 +470,11 @@ class MeterImpl implements Meter {
     this.runWith = runPromiseWith(context)
     this.limits = new Map(this.budgets.map((b) => [b.name, toNanos(b.limit)]))
     this.sink = options.sink
+    this.holdMillis = Duration.toMillis(
+      Duration.fromInputUnsafe(options.reservationTimeout ?? "10 minutes")
+    )
   }
+  private readonly holdMillis: number
   private readonly sink: CostSink | undefined
 
   private now(): Effect.Effect<number> {
@@ -579,13 +599,13 @@ class MeterImpl implements Meter {
       const nanos = cached ? 0 : priced.success
       const at = yield* self.now()
       if (nanos > 0) {
-        for (const { bucket, limit } of self.buckets(
+        for (const { budget, bucket } of self.buckets(
           state,
           caller!.node.executionId,
           usage.meter,
           at
         )) {
-          yield* self.store.settle({ bucket, id: "direct", amount: 0 }, nanos, limit)
+          yield* self.store.settle({ bucket, id: "direct", amount: 0 }, nanos, retainMillis(budget))
         }
       }
       return yield* self.writeRecord(caller!, state, usage, nanos, cached, at)
@@ -648,7 +668,14 @@ class MeterImpl implements Meter {
           at
         )) {
           const outcome = yield* self.store
-            .reserve({ bucket, amount: estimate, limit, retainMillis: retainMillis(budget) })
+            .reserve({
+              bucket,
+              amount: estimate,
+              limit,
+              retainMillis: retainMillis(budget),
+              now: at,
+              holdMillis: self.holdMillis
+            })
             .pipe(Effect.tapError(() => releaseAll(0)))
           if (outcome._tag === "Refused") {
             yield* releaseAll(0)

@@ -87,8 +87,11 @@ export const migrate = (pool: Pool, options: Options = {}): Effect.Effect<void, 
           id text PRIMARY KEY,
           bucket text NOT NULL,
           amount bigint NOT NULL,
+          expires_at_ms bigint NOT NULL,
           created_at timestamptz NOT NULL DEFAULT now()
         );
+        CREATE INDEX IF NOT EXISTS weft_budget_reservations_bucket
+          ON ${s}.weft_budget_reservations (bucket, expires_at_ms);
         CREATE TABLE IF NOT EXISTS ${s}.weft_cache (
           key text PRIMARY KEY,
           value text NOT NULL,
@@ -135,10 +138,22 @@ export const budgetStore = (pool: Pool, options: Options = {}): BudgetStore => {
   const s = schemaOf(options)
   const ensure = `INSERT INTO ${s}.weft_budget_buckets (bucket) VALUES ($1) ON CONFLICT DO NOTHING`
   return {
-    reserve: ({ bucket, amount, limit }) =>
+    reserve: ({ bucket, amount, limit, now, holdMillis }) =>
       Effect.tryPromise({
         try: async () => {
           await pool.query(ensure, [bucket])
+          // reservations held past their deadline were abandoned by a dead worker: release them
+          await pool.query(
+            `WITH gone AS (
+               DELETE FROM ${s}.weft_budget_reservations
+               WHERE bucket = $1 AND expires_at_ms <= $2
+               RETURNING amount
+             )
+             UPDATE ${s}.weft_budget_buckets
+             SET reserved = reserved - (SELECT COALESCE(SUM(amount), 0) FROM gone)
+             WHERE bucket = $1 AND EXISTS (SELECT 1 FROM gone)`,
+            [bucket, now]
+          )
           const id = randomUUID()
           const reserved = await pool.query<{ spent: string; reserved: string }>(
             `WITH upd AS (
@@ -146,11 +161,11 @@ export const budgetStore = (pool: Pool, options: Options = {}): BudgetStore => {
                WHERE bucket = $1 AND spent <= $3 AND spent + reserved + $2 <= $3
                RETURNING spent, reserved
              ), ins AS (
-               INSERT INTO ${s}.weft_budget_reservations (id, bucket, amount)
-               SELECT $4, $1, $2 FROM upd
+               INSERT INTO ${s}.weft_budget_reservations (id, bucket, amount, expires_at_ms)
+               SELECT $4, $1, $2, $5 FROM upd
              )
              SELECT spent, reserved FROM upd`,
-            [bucket, amount, limit, id]
+            [bucket, amount, limit, id, now + holdMillis]
           )
           if (reserved.rowCount === 1) {
             return { _tag: "Reserved", reservation: { bucket, id, amount } } as const

@@ -31,32 +31,49 @@ const failed = (operation: string) => (error: unknown) =>
     message: `redis ${operation} failed: ${error instanceof Error ? error.message : String(error)}`
   })
 
+// Amounts never pass through Lua's number-to-text conversion (it prints large integers in exponent
+// form and zero as "-0"): they travel as decimal strings or as Redis integer replies.
+const negate = `local function negate(text) if text == '0' then return '0' end return '-' .. text end`
+
+// KEYS: bucket hash (spent, reserved), reservation amounts (hash), reservation deadlines (zset)
+// ARGV: amount, limit, id, retainMillis, now, holdMillis
 const reserveScript = `
-local spent = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
-local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
-local amount = tonumber(ARGV[1])
+${negate}
+local abandoned = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[5])
+for _, id in ipairs(abandoned) do
+  local held = redis.call('HGET', KEYS[2], id)
+  redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+  if held then redis.call('HINCRBY', KEYS[1], 'reserved', negate(held)) end
+end
+local spent = redis.call('HGET', KEYS[1], 'spent') or '0'
+local reserved = redis.call('HGET', KEYS[1], 'reserved') or '0'
 local limit = tonumber(ARGV[2])
-if spent > limit or spent + reserved + amount > limit then
-  return {0, spent, reserved}
+if tonumber(spent) > limit or tonumber(spent) + tonumber(reserved) + tonumber(ARGV[1]) > limit then
+  return {'0', spent, reserved}
 end
-redis.call('HINCRBY', KEYS[1], 'reserved', amount)
-redis.call('HSET', KEYS[2], ARGV[3], amount)
-local retain = tonumber(ARGV[4])
-if retain > 0 then
-  redis.call('PEXPIRE', KEYS[1], retain)
-  redis.call('PEXPIRE', KEYS[2], retain)
+reserved = redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[3], tonumber(ARGV[5]) + tonumber(ARGV[6]), ARGV[3])
+if tonumber(ARGV[4]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
 end
-return {1, spent, reserved + amount}
+return {'1', spent, reserved}
 `
 
+// KEYS as above; ARGV: id, actual, retainMillis
 const settleScript = `
-local amount = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+${negate}
+local held = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-local reserved = redis.call('HINCRBY', KEYS[1], 'reserved', -amount)
-local spent = redis.call('HINCRBY', KEYS[1], 'spent', tonumber(ARGV[2]))
-local retain = tonumber(ARGV[3])
-if retain > 0 and redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], retain)
+redis.call('ZREM', KEYS[3], ARGV[1])
+if held then redis.call('HINCRBY', KEYS[1], 'reserved', negate(held)) end
+local spent = redis.call('HINCRBY', KEYS[1], 'spent', ARGV[2])
+local reserved = redis.call('HGET', KEYS[1], 'reserved') or '0'
+if tonumber(ARGV[3]) > 0 and redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return {spent, reserved}
 `
@@ -99,43 +116,51 @@ export interface Options {
 export const budgetStore = (redis: Redis, options: Options = {}): BudgetStore => {
   const prefix = `${options.prefix ?? "weft:"}budget:`
   const keys = (bucket: string) =>
-    [`${prefix}${bucket}`, `${prefix}${bucket}:reservations`] as const
+    [
+      `${prefix}${bucket}`,
+      `${prefix}${bucket}:reservations`,
+      `${prefix}${bucket}:deadlines`
+    ] as const
   return {
-    reserve: ({ bucket, amount, limit, retainMillis }) =>
+    reserve: ({ bucket, amount, limit, retainMillis, now, holdMillis }) =>
       Effect.tryPromise({
         try: async () => {
           const id = randomUUID()
-          const [a, b] = keys(bucket)
+          const [a, b, c] = keys(bucket)
           const [ok, spent, reserved] = (await redis.eval(
             reserveScript,
-            2,
+            3,
             a,
             b,
+            c,
             amount,
             limit,
             id,
-            retainMillis
-          )) as [number, number, number]
-          return ok === 1
+            retainMillis,
+            now,
+            holdMillis
+          )) as [string, string | number, string | number]
+          return ok === "1"
             ? ({ _tag: "Reserved", reservation: { bucket, id, amount } } as const)
-            : ({ _tag: "Refused", spent, reserved } as const)
+            : ({ _tag: "Refused", spent: Number(spent), reserved: Number(reserved) } as const)
         },
         catch: failed("budget.reserve")
       }),
     settle: (reservation, actual, retainMillis) =>
       Effect.tryPromise({
         try: async () => {
-          const [a, b] = keys(reservation.bucket)
+          const [a, b, c] = keys(reservation.bucket)
           const [spent, reserved] = (await redis.eval(
             settleScript,
-            2,
+            3,
             a,
             b,
+            c,
             reservation.id,
             actual,
             retainMillis
-          )) as [number, number]
-          return { spent, reserved }
+          )) as [string | number, string | number]
+          return { spent: Number(spent), reserved: Number(reserved) }
         },
         catch: failed("budget.settle")
       }),

@@ -16,7 +16,7 @@ import {
   lockId,
   migrate
 } from "../src/postgres.js"
-import { sandbox, task, workflow } from "./helpers.js"
+import { abandonedExpected, abandonedReservation, sandbox, task, workflow } from "./helpers.js"
 import { holder, overlapping } from "./processes.js"
 
 const url = process.env.WEFT_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
@@ -51,7 +51,14 @@ describe("PostgreSQL budget store", () => {
       const bucket = `run:${randomUUID()}`
       const outcomes = yield* Effect.all(
         Array.from({ length: 100 }, () =>
-          store.reserve({ bucket, amount: 7, limit: 250, retainMillis: 0 })
+          store.reserve({
+            bucket,
+            amount: 7,
+            limit: 250,
+            retainMillis: 0,
+            now: 0,
+            holdMillis: 600_000
+          })
         ),
         { concurrency: "unbounded" }
       )
@@ -66,8 +73,23 @@ describe("PostgreSQL budget store", () => {
       )
       // settled past the limit: marked exceeded, nothing fits any more
       assert.deepStrictEqual(yield* store.state(bucket), { spent: 315, reserved: 0 })
-      const after = yield* store.reserve({ bucket, amount: 0, limit: 250, retainMillis: 0 })
+      const after = yield* store.reserve({
+        bucket,
+        amount: 0,
+        limit: 250,
+        retainMillis: 0,
+        now: 0,
+        holdMillis: 600_000
+      })
       assert.strictEqual(after._tag, "Refused")
+    })
+  )
+  it.effect("a reservation of a worker that died mid-call is released after its hold", () =>
+    Effect.gen(function* () {
+      assert.deepStrictEqual(
+        yield* abandonedReservation(budgetStore(pool, { schema }), `abandoned:${randomUUID()}`),
+        abandonedExpected
+      )
     })
   )
 })

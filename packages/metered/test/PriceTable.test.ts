@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
 import { Budget, PriceTable } from "../src/index.js"
+import { abandonedExpected, abandonedReservation } from "./helpers.js"
 
 const table: PriceTable.PriceTable = {
   currency: "USD",
@@ -111,8 +112,22 @@ describe("Budget", () => {
     () =>
       Effect.gen(function* () {
         const store = Budget.memoryStore()
-        const a = yield* store.reserve({ bucket: "b", amount: 6, limit: 10, retainMillis: 0 })
-        const b = yield* store.reserve({ bucket: "b", amount: 5, limit: 10, retainMillis: 0 })
+        const a = yield* store.reserve({
+          bucket: "b",
+          amount: 6,
+          limit: 10,
+          retainMillis: 0,
+          now: 0,
+          holdMillis: 600_000
+        })
+        const b = yield* store.reserve({
+          bucket: "b",
+          amount: 5,
+          limit: 10,
+          retainMillis: 0,
+          now: 0,
+          holdMillis: 600_000
+        })
         assert.strictEqual(a._tag, "Reserved")
         assert.deepStrictEqual(b, { _tag: "Refused", spent: 0, reserved: 6 })
         if (a._tag !== "Reserved") return
@@ -121,8 +136,24 @@ describe("Budget", () => {
           reserved: 0
         })
         // overrun: nothing fits any more, not even a zero estimate
-        const c = yield* store.reserve({ bucket: "b", amount: 0, limit: 10, retainMillis: 0 })
+        const c = yield* store.reserve({
+          bucket: "b",
+          amount: 0,
+          limit: 10,
+          retainMillis: 0,
+          now: 0,
+          holdMillis: 600_000
+        })
         assert.strictEqual(c._tag, "Refused")
       })
+  )
+
+  it.effect("a reservation held past its hold is abandoned: the next reservation releases it", () =>
+    Effect.gen(function* () {
+      assert.deepStrictEqual(
+        yield* abandonedReservation(Budget.memoryStore(), "b"),
+        abandonedExpected
+      )
+    })
   )
 })

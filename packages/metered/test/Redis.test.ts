@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { Redis } from "ioredis"
 import { Cache, Lock, Meter, type PriceTable } from "../src/index.js"
 import { budgetStore, cacheStore, lockBackend } from "../src/redis.js"
-import { sandbox, task, workflow } from "./helpers.js"
+import { abandonedExpected, abandonedReservation, sandbox, task, workflow } from "./helpers.js"
 import { holder, overlapping } from "./processes.js"
 
 const url = process.env.WEFT_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
@@ -48,7 +48,14 @@ describe("Redis budget store", () => {
       const stores = [budgetStore(client(), { prefix }), budgetStore(client(), { prefix })]
       const outcomes = yield* Effect.all(
         Array.from({ length: 100 }, (_, i) =>
-          stores[i % 2]!.reserve({ bucket: "run:1", amount: 7, limit: 250, retainMillis: 60_000 })
+          stores[i % 2]!.reserve({
+            bucket: "run:1",
+            amount: 7,
+            limit: 250,
+            retainMillis: 60_000,
+            now: 0,
+            holdMillis: 600_000
+          })
         ),
         { concurrency: "unbounded" }
       )
@@ -107,6 +114,41 @@ describe("Redis budget store", () => {
           reserved: 0
         })
       }).pipe(Effect.provide(sandbox))
+  )
+  it.effect("amounts past 1e14 nanos (100,000 USD) stay exact integers", () =>
+    Effect.gen(function* () {
+      const store = budgetStore(client(), { prefix })
+      const bucket = `large:${randomUUID()}`
+      const big = 5_000_000_000_000_003
+      const outcome = yield* store.reserve({
+        bucket,
+        amount: big,
+        limit: 9_000_000_000_000_000,
+        retainMillis: 60_000,
+        now: 0,
+        holdMillis: 600_000
+      })
+      assert.strictEqual(outcome._tag, "Reserved")
+      assert.deepStrictEqual(yield* store.state(bucket), { spent: 0, reserved: big })
+      if (outcome._tag === "Reserved") {
+        assert.deepStrictEqual(
+          yield* store.settle(outcome.reservation, 4_000_000_000_000_001, 60_000),
+          {
+            spent: 4_000_000_000_000_001,
+            reserved: 0
+          }
+        )
+      }
+    })
+  )
+
+  it.effect("a reservation of a worker that died mid-call is released after its hold", () =>
+    Effect.gen(function* () {
+      assert.deepStrictEqual(
+        yield* abandonedReservation(budgetStore(client(), { prefix }), `abandoned:${randomUUID()}`),
+        abandonedExpected
+      )
+    })
   )
 })
 

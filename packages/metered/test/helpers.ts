@@ -1,6 +1,8 @@
 // Workflow data builders for tests (the shape @weft/graph's builder produces).
 import type { Runtime } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
+import { Effect } from "effect"
+import type { BudgetStore } from "../src/Budget.js"
 
 type Workflow = Runtime.Workflow
 type Node = Workflow["nodes"][number]
@@ -39,3 +41,27 @@ export const workflow = (
 })
 
 export const sandbox = Sandbox.layerQuickJsInThread
+
+/**
+ * The same scenario for every budget store: a reservation never settled within its hold is
+ * released by the next reservation; settling it late still charges the actual amount once.
+ */
+export const abandonedReservation = (store: BudgetStore, bucket: string) =>
+  Effect.gen(function* () {
+    const request = { bucket, amount: 6, limit: 10, retainMillis: 60_000, holdMillis: 1000 }
+    const first = yield* store.reserve({ ...request, now: 0 })
+    const early = yield* store.reserve({ ...request, now: 999 })
+    const late = yield* store.reserve({ ...request, now: 1000 })
+    const state = yield* store.state(bucket)
+    const settledLate =
+      first._tag === "Reserved" ? yield* store.settle(first.reservation, 3, 60_000) : undefined
+    return { first: first._tag, early: early._tag, late: late._tag, state, settledLate }
+  })
+
+export const abandonedExpected: Effect.Success<ReturnType<typeof abandonedReservation>> = {
+  first: "Reserved",
+  early: "Refused",
+  late: "Reserved",
+  state: { spent: 0, reserved: 6 },
+  settledLate: { spent: 3, reserved: 6 }
+}
