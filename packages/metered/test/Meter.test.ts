@@ -125,6 +125,47 @@ describe("Meter", () => {
     }).pipe(Effect.provide(sandbox))
   )
 
+  it.effect("bad usage from a code node fails the node with a typed error naming the entry", () =>
+    Effect.gen(function* () {
+      const meter = yield* Meter.make({ prices })
+      const runtime = Runtime.make({ functions: meter.hostFunctions })
+      const wf = workflow(
+        "w",
+        [
+          code("unknown", `return await recordUsage({ meter: "fax", quantities: { pages: 1 } })`),
+          code(
+            "negative",
+            `return await recordUsage({ meter: "sms", quantities: { messages: -2 } })`
+          ),
+          code(
+            "model",
+            `return await recordUsage({ meter: "llm", model: "gpt-9", quantities: { input: 1 } })`
+          )
+        ],
+        [],
+        { failureMode: "continue" }
+      )
+      const result = yield* meter.execute(runtime, wf)
+      const failure = (id: string) => {
+        const error = result.nodes[id]?.error as {
+          readonly errorTag?: string
+          readonly message: string
+        }
+        return [error.errorTag, error.message]
+      }
+      const [unknownTag, unknownMessage] = failure("unknown")
+      assert.strictEqual(unknownTag, "UnknownMeter")
+      assert.include(unknownMessage, 'meter "fax"')
+      const [negativeTag, negativeMessage] = failure("negative")
+      assert.strictEqual(negativeTag, "InvalidQuantity")
+      assert.include(negativeMessage, "quantity messages of sms/default is -2")
+      const [modelTag, modelMessage] = failure("model")
+      assert.strictEqual(modelTag, "ModelNotPriced")
+      assert.include(modelMessage, 'model "gpt-9"')
+      assert.strictEqual(result.costs.total, 0)
+    }).pipe(Effect.provide(sandbox))
+  )
+
   it.effect("calls outside a metered execution fail with NotMetered naming the operation", () =>
     Effect.gen(function* () {
       const meter = yield* Meter.make({ prices })
