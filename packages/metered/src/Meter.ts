@@ -407,7 +407,6 @@ interface Note {
 interface ExecutionState {
   readonly workflowId: string
   readonly keys: { readonly [key: string]: string }
-  readonly records: Array<CostRecord>
   readonly notes: Array<Note>
   readonly sinkErrors: Array<BackendFailed>
 }
@@ -551,7 +550,8 @@ class MeterImpl implements Meter {
       at,
       keys: state.keys
     }
-    state.records.push(record)
+    // the trace event is the record of truth: a durable journal stores and replays a task
+    // attempt's events, so a replayed attempt's cost is counted from its event, never twice
     this.emitNote(
       caller,
       state,
@@ -561,8 +561,11 @@ class MeterImpl implements Meter {
         model: record.model,
         quantities: record.quantities,
         cost: record.cost,
+        nanos,
         currency: this.prices.currency,
-        cached
+        cached,
+        iteration: record.iteration,
+        attempt: record.attempt
       },
       at
     )
@@ -873,7 +876,6 @@ class MeterImpl implements Meter {
       const state: ExecutionState = {
         workflowId: workflow.id,
         keys: { ...keys },
-        records: [],
         notes: [],
         sinkErrors: []
       }
@@ -942,10 +944,31 @@ const withCosts = (
   state: ExecutionState,
   currency: string
 ): MeteredResult => {
+  const trace = state.notes.length === 0 ? result.trace : mergeByTime(result.trace, state.notes)
+  const records: Array<CostRecord> = []
   let totalNanos = 0
   const byNode: Record<string, number> = {}
   const byMeter: Record<string, number> = {}
-  for (const record of state.records) {
+  for (const event of trace) {
+    if (event.type !== "node-emitted") continue
+    const usage = usageOf(event.event)
+    if (usage === undefined) continue
+    const record: CostRecord = {
+      executionId: event.executionId,
+      workflowId: result.workflowId,
+      nodeId: event.nodeId,
+      iteration: usage.iteration,
+      attempt: usage.attempt,
+      meter: usage.meter,
+      model: usage.model,
+      quantities: usage.quantities,
+      cost: fromNanos(usage.nanos),
+      nanos: usage.nanos,
+      cached: usage.cached,
+      at: event.at,
+      keys: state.keys
+    }
+    records.push(record)
     totalNanos += record.nanos
     byNode[record.nodeId] = (byNode[record.nodeId] ?? 0) + record.nanos
     byMeter[record.meter] = (byMeter[record.meter] ?? 0) + record.nanos
@@ -956,16 +979,44 @@ const withCosts = (
   }
   return {
     ...result,
-    trace: state.notes.length === 0 ? result.trace : mergeByTime(result.trace, state.notes),
+    trace,
     costs: {
       currency,
       total: fromNanos(totalNanos),
       totalNanos,
       byNode: toUnits(byNode),
       byMeter: toUnits(byMeter),
-      records: state.records,
+      records,
       sinkErrors: state.sinkErrors
     }
+  }
+}
+
+interface UsageEvent {
+  readonly meter: string
+  readonly model: string
+  readonly quantities: { readonly [quantity: string]: number }
+  readonly nanos: number
+  readonly cached: boolean
+  readonly iteration: number
+  readonly attempt: number
+}
+
+/** A `metered.usage` event's payload (as emitted, or as a journal replayed it), else undefined. */
+const usageOf = (event: Json): UsageEvent | undefined => {
+  if (typeof event !== "object" || event === null || Array.isArray(event)) return undefined
+  const e = event as { readonly [key: string]: Json }
+  if (e.type !== "metered.usage") return undefined
+  if (typeof e.meter !== "string" || typeof e.model !== "string" || typeof e.nanos !== "number")
+    return undefined
+  return {
+    meter: e.meter,
+    model: e.model,
+    quantities: (e.quantities ?? {}) as { readonly [quantity: string]: number },
+    nanos: e.nanos,
+    cached: e.cached === true,
+    iteration: typeof e.iteration === "number" ? e.iteration : 1,
+    attempt: typeof e.attempt === "number" ? e.attempt : 1
   }
 }
 

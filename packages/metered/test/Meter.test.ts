@@ -82,8 +82,11 @@ describe("Meter", () => {
             model: "big",
             quantities: { input: 1000, output: 250 },
             cost: 0.02,
+            nanos: 20_000_000,
             currency: "USD",
-            cached: false
+            cached: false,
+            iteration: 1,
+            attempt: 1
           }
         ])
         assert.strictEqual(usage.length, 3)
