@@ -118,7 +118,12 @@ export type TraceEvent =
       readonly method: string
       readonly nodeId: string
     })
-  | (Base & { readonly type: "event-received"; readonly event: Json })
+  | (Base & {
+      readonly type: "event-received"
+      /** The event's name (absent for an unnamed event). */
+      readonly name?: string
+      readonly event: Json
+    })
   | (Base & {
       readonly type: "loop-iteration"
       readonly loopId: string
@@ -223,7 +228,7 @@ export const format = (event: TraceEvent): string => {
     case "resource-called":
       return `${prefix} resource ${event.resource}.${event.method} called by ${event.nodeId}`
     case "event-received":
-      return `${prefix} event received ${JSON.stringify(event.event)}`
+      return `${prefix} event ${event.name === undefined ? "" : `${event.name} `}received ${JSON.stringify(event.event)}`
     case "loop-iteration":
       return `${prefix} loop ${event.loopId} iteration ${event.iteration}`
     case "loop-finished":

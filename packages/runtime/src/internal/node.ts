@@ -12,6 +12,7 @@ import {
 import { toJson } from "./errors.js"
 import { toNodeError } from "./nodeErrors.js"
 import { NodeRun, runAttempt } from "./attempt.js"
+import { runWaitNode } from "./waits.js"
 import type { Json } from "./model.js"
 import { attempts, type NodeOutcome, policyFor, settle } from "./retries.js"
 import { type ExecutionState, type RegisteredFunction, RUNNING, SUCCEEDED } from "./state.js"
@@ -76,6 +77,15 @@ export const runNode = (
           })
         )
       }
+    } else if (spec.kind === "delay" || spec.kind === "event") {
+      return Effect.matchEffect(runWaitNode(state, node, iteration, inputs), {
+        onSuccess: (output) =>
+          Effect.succeed(recordSuccess(state, index, iteration, 1, started, output, state.now())),
+        onFailure: (error) => {
+          attempt = 1
+          return fail(error)
+        }
+      })
     } else if (spec.kind !== "code") {
       return fail(
         new WorkflowNotExecutable({
