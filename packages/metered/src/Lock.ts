@@ -376,19 +376,22 @@ export const guard = <F extends { readonly [name: string]: Runtime.RegisteredFun
               ? AbortSignal.any([target.signal, controller.signal])
               : Reflect.get(target, property, target)
         })
-        const body = Effect.callback<unknown, unknown>((resume) => {
-          Promise.resolve()
-            .then(() => call(inputs, guarded))
-            .then(
-              (value) =>
-                resume(
-                  Effect.isEffect(value)
-                    ? (value as Effect.Effect<unknown, unknown>)
-                    : Effect.succeed(value)
-                ),
+        // called synchronously in the attempt's fiber, so wrappers inside (Meter.functions) see it
+        const body = Effect.suspend((): Effect.Effect<unknown, unknown> => {
+          let value: unknown
+          try {
+            value = call(inputs, guarded)
+          } catch (error) {
+            return Effect.fail(error)
+          }
+          if (Effect.isEffect(value)) return value as Effect.Effect<unknown, unknown>
+          return Effect.callback<unknown, unknown>((resume) => {
+            Promise.resolve(value).then(
+              (done) => resume(Effect.succeed(done)),
               (error) => resume(Effect.fail(error))
             )
-          return Effect.sync(() => controller.abort())
+            return Effect.sync(() => controller.abort())
+          })
         })
         return withLock(backend, key, body, {
           ...options,

@@ -3,7 +3,7 @@ import { Policy } from "@weft/retry"
 import { Runtime } from "@weft/runtime"
 import { Clock, Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
-import { Lock } from "../src/index.js"
+import { Lock, Meter } from "../src/index.js"
 import { sandbox, workflow } from "./helpers.js"
 
 type Interval = readonly [string, number, number]
@@ -239,6 +239,37 @@ describe("Lock.guard (node option concurrency)", () => {
       assert.isFalse(overlaps(log))
       assert.isBelow(log[1]![1], 11_000)
     }).pipe(Effect.provide(sandbox))
+  )
+
+  it.effect(
+    "composes with Meter.functions: guarded, metered calls are attributed to their node",
+    () =>
+      Effect.gen(function* () {
+        const wf = chargeWorkflow()
+        const meter = yield* Meter.make({
+          prices: {
+            currency: "USD",
+            meters: { api: { models: { default: { calls: { amount: 0.5, per: 1 } } } } }
+          }
+        })
+        const api = meter.client(
+          { charge: async (customerId: string) => ({ charged: customerId }) },
+          { charge: { meter: "api", usage: () => ({ calls: 1 }) } }
+        )
+        const functions = Lock.guard(
+          Lock.memoryBackend(),
+          wf,
+          meter.functions({
+            charge: async (inputs: { readonly customerId: string }) => {
+              await Promise.resolve()
+              return api.charge(inputs.customerId)
+            }
+          })
+        )
+        const result = yield* meter.execute(Runtime.make({ functions }), wf, { customerId: "acme" })
+        assert.strictEqual(result.status, "succeeded", JSON.stringify(result.errors))
+        assert.deepStrictEqual(result.costs.byNode, { charge: 0.5 })
+      }).pipe(Effect.provide(sandbox))
   )
 
   it.effect(
