@@ -320,6 +320,7 @@ export interface RunOptions extends ExecuteOptions {
  */
 export type MeteringError =
   | BudgetExceeded
+  | InvalidConfig
   | UnknownMeter
   | ModelNotPriced
   | InvalidQuantity
@@ -695,7 +696,18 @@ class MeterImpl implements Meter {
           yield* releaseAll(0)
           return yield* Effect.failCause(exit.cause)
         }
-        const usage: Usage = { meter: spec.meter, model, quantities: spec.usage(exit.value) }
+        let quantities: { readonly [quantity: string]: number }
+        try {
+          quantities = spec.usage(exit.value)
+        } catch (error) {
+          // the call happened: charge what was reserved, then report the broken usage function
+          yield* releaseAll(estimate)
+          return yield* new InvalidConfig({
+            path: `usage(${operation})`,
+            message: `the usage function of ${operation} threw on the reply: ${error instanceof Error ? error.message : String(error)}; the estimate was charged`
+          })
+        }
+        const usage: Usage = { meter: spec.meter, model, quantities }
         const actual = costNanos(self.prices, usage)
         if (Result.isFailure(actual)) {
           // the call happened: charge what was reserved, then report the pricing problem

@@ -91,6 +91,49 @@ describe("Meter budgets", () => {
     }).pipe(Effect.provide(sandbox), Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 
+  it.effect(
+    "a usage function that throws fails the call with InvalidConfig and charges the estimate",
+    () =>
+      Effect.gen(function* () {
+        const meter = yield* Meter.make({
+          prices,
+          budgets: [{ name: "per-run", limit: 1, scope: "execution" }]
+        })
+        const llm = MockLlm.make()
+        const client = meter.client(llm, {
+          complete: {
+            meter: "llm",
+            model: (r) => r.model,
+            estimate: () => ({ input: 100, output: 100 }),
+            usage: () => {
+              throw new Error("reply has no usage field")
+            }
+          }
+        })
+        const runtime = Runtime.make({
+          functions: meter.functions({ summarize: () => client.complete({ model: "big", prompt }) })
+        })
+        const result = yield* meter.execute(
+          runtime,
+          workflow("w", [task("summarize")]),
+          {},
+          {
+            executionId: "broken-usage"
+          }
+        )
+        const error = result.nodes.summarize?.error as {
+          readonly errorTag?: string
+          readonly message: string
+        }
+        assert.strictEqual(error.errorTag, "InvalidConfig")
+        assert.include(error.message, "reply has no usage field")
+        assert.deepStrictEqual(yield* meter.spent("per-run", "broken-usage"), {
+          spent: 0.005,
+          reserved: 0
+        })
+      }).pipe(Effect.provide(sandbox))
+  )
+
   it.effect("BudgetExceeded is not retried by the node's retry policy", () =>
     Effect.gen(function* () {
       const meter = yield* Meter.make({
