@@ -39,7 +39,9 @@ export interface Handle {
 }
 
 /**
- * A lock backend: tries to take one slot of a key without waiting.
+ * A lock backend: tries to take one slot of a key without waiting. `tryAcquire` is interruptible;
+ * a slot taken by an interrupted `tryAcquire` must be released by the backend itself (see
+ * {@link releaseIfAbandoned}).
  *
  * @example
  * ```ts
@@ -56,6 +58,34 @@ export interface Backend {
     slot: number,
     leaseMillis: number
   ) => Effect.Effect<Handle | undefined, BackendFailed>
+}
+
+/**
+ * For Promise-based backends: call with the `AbortSignal` of `Effect.tryPromise` once a slot is
+ * taken. If the Effect was interrupted (the handle will never be delivered), the slot is released.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@weft/metered"
+ * import { Effect } from "effect"
+ * const tryAcquire = Effect.tryPromise({
+ *   try: async (signal) => {
+ *     const handle: Lock.Handle = { renew: Effect.succeed(true), release: Effect.void }
+ *     return Lock.releaseIfAbandoned(handle, signal)
+ *   },
+ *   catch: (e) => e
+ * })
+ * ```
+ * @since 0.1.0
+ * @category combinators
+ */
+export const releaseIfAbandoned = (handle: Handle, signal: AbortSignal): Handle => {
+  const release = () => {
+    void Effect.runPromise(Effect.ignore(handle.release))
+  }
+  if (signal.aborted) release()
+  else signal.addEventListener("abort", release, { once: true })
+  return handle
 }
 
 /**
@@ -131,9 +161,10 @@ export const acquire = (
     const scope = yield* Effect.scope
     for (;;) {
       for (let slot = 0; slot < limit; slot++) {
-        // take and register the release atomically, so an interruption cannot leak a held slot
-        const held = yield* Effect.uninterruptible(
-          Effect.flatMap(backend.tryAcquire(key, slot, lease), (handle) =>
+        // taking a slot is interruptible (a backend releases what an interrupted take got); once
+        // it is ours, registering its release is not
+        const held = yield* Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(restore(backend.tryAcquire(key, slot, lease)), (handle) =>
             handle === undefined
               ? Effect.succeed(undefined)
               : Effect.as(Scope.addFinalizer(scope, Effect.ignore(handle.release)), handle)

@@ -16,7 +16,7 @@ import { Effect } from "effect"
 import type { Pool, PoolClient } from "pg"
 import type { BudgetStore } from "./Budget.js"
 import type { CacheStore } from "./Cache.js"
-import type { Backend, Handle } from "./Lock.js"
+import { type Backend, type Handle, releaseIfAbandoned } from "./Lock.js"
 import type { CostRecord, CostSink } from "./Meter.js"
 import { BackendFailed, InvalidConfig } from "./MeteredError.js"
 import { fromNanos } from "./PriceTable.js"
@@ -344,9 +344,13 @@ export const lockBackend = (pool: Pool, options: LockOptions = {}): Backend => (
   name: "postgres",
   tryAcquire: (key, slot) =>
     Effect.tryPromise({
-      try: async (): Promise<Handle | undefined> => {
+      try: async (signal): Promise<Handle | undefined> => {
         const id = lockId(key, slot, options.namespace)
         const client: PoolClient = await pool.connect()
+        if (signal.aborted) {
+          client.release()
+          return undefined
+        }
         let broken = false
         const onError = () => {
           broken = true
@@ -369,29 +373,32 @@ export const lockBackend = (pool: Pool, options: LockOptions = {}): Backend => (
           client.release()
           return undefined
         }
-        return {
-          renew: Effect.promise(async () => {
-            if (broken) return false
-            try {
-              await client.query("SELECT 1")
-              return true
-            } catch {
-              broken = true
-              return false
-            }
-          }),
-          release: Effect.tryPromise({
-            try: async () => {
+        return releaseIfAbandoned(
+          {
+            renew: Effect.promise(async () => {
+              if (broken) return false
               try {
-                if (!broken) await client.query("SELECT pg_advisory_unlock($1::bigint)", [id])
-              } finally {
-                client.off("error", onError)
-                client.release(broken)
+                await client.query("SELECT 1")
+                return true
+              } catch {
+                broken = true
+                return false
               }
-            },
-            catch: failed("lock.release")
-          })
-        }
+            }),
+            release: Effect.tryPromise({
+              try: async () => {
+                try {
+                  if (!broken) await client.query("SELECT pg_advisory_unlock($1::bigint)", [id])
+                } finally {
+                  client.off("error", onError)
+                  client.release(broken)
+                }
+              },
+              catch: failed("lock.release")
+            })
+          },
+          signal
+        )
       },
       catch: failed("lock.acquire")
     })

@@ -21,7 +21,7 @@ import { Effect } from "effect"
 import type { Redis } from "ioredis"
 import type { BudgetStore } from "./Budget.js"
 import type { CacheStore } from "./Cache.js"
-import type { Backend, Handle } from "./Lock.js"
+import { type Backend, type Handle, releaseIfAbandoned } from "./Lock.js"
 import { BackendFailed } from "./MeteredError.js"
 
 const failed = (operation: string) => (error: unknown) =>
@@ -271,7 +271,7 @@ export const lockBackend = (
     name: "redis",
     tryAcquire: (key, slot, leaseMillis) =>
       Effect.tryPromise({
-        try: async (): Promise<Handle | undefined> => {
+        try: async (signal): Promise<Handle | undefined> => {
           let lock: RedlockLock
           try {
             lock = await redlock.acquire([`${prefix}${key}#${slot}`], leaseMillis)
@@ -279,22 +279,25 @@ export const lockBackend = (
             if (await contended(error)) return undefined
             throw error
           }
-          return {
-            renew: Effect.promise(async () => {
-              try {
-                lock = await lock.extend(leaseMillis)
-                return true
-              } catch {
-                return false
-              }
-            }),
-            release: Effect.tryPromise({
-              try: async () => {
-                await lock.release()
-              },
-              catch: failed("lock.release")
-            })
-          }
+          return releaseIfAbandoned(
+            {
+              renew: Effect.promise(async () => {
+                try {
+                  lock = await lock.extend(leaseMillis)
+                  return true
+                } catch {
+                  return false
+                }
+              }),
+              release: Effect.tryPromise({
+                try: async () => {
+                  await lock.release()
+                },
+                catch: failed("lock.release")
+              })
+            },
+            signal
+          )
         },
         catch: failed("lock.acquire")
       })

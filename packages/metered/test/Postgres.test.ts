@@ -174,6 +174,39 @@ describe("PostgreSQL advisory locks", () => {
     })
   )
 
+  it.live(
+    "a waiter stuck on an exhausted pool can be interrupted, and leaks neither connection nor lock",
+    () =>
+      Effect.gen(function* () {
+        const small = new pg.Pool({ connectionString: url, max: 1 })
+        const backend = lockBackend(small)
+        const key = `pool:${randomUUID()}`
+        try {
+          const outcome = yield* Effect.scoped(
+            Effect.gen(function* () {
+              yield* Lock.acquire(backend, `other:${key}`)
+              // the only connection is held: this take waits in pool.connect until interrupted
+              return yield* Effect.exit(
+                Lock.acquire(backend, key, { waitMillis: 60_000 }).pipe(
+                  Effect.scoped,
+                  Effect.timeout("300 millis")
+                )
+              )
+            })
+          )
+          assert.strictEqual(outcome._tag, "Failure")
+          // the other lock is released; the abandoned take (if it got through) released its slot
+          const again = yield* Effect.scoped(
+            Effect.as(Lock.acquire(backend, key, { waitMillis: 5_000, retryMillis: 20 }), true)
+          )
+          assert.isTrue(again)
+          assert.strictEqual(small.totalCount - small.idleCount, 0)
+        } finally {
+          yield* Effect.promise(() => small.end())
+        }
+      })
+  )
+
   it.live("limit 2 on PostgreSQL: two holders at once, a third times out with LockTimeout", () =>
     Effect.gen(function* () {
       const key = `limited:${randomUUID()}`
