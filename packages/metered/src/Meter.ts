@@ -658,8 +658,10 @@ class MeterImpl implements Meter {
           spec.meter,
           at
         )) {
-          const outcome = yield* self.store
-            .reserve({
+          // interruptible: a reservation made by an interrupted request is abandoned, and
+          // released after holdMillis; those already held are settled by onInterrupt below
+          const outcome = yield* restore(
+            self.store.reserve({
               bucket,
               amount: estimate,
               limit,
@@ -667,7 +669,7 @@ class MeterImpl implements Meter {
               now: at,
               holdMillis: self.holdMillis
             })
-            .pipe(Effect.tapError(() => releaseAll(0)))
+          ).pipe(Effect.onError(() => Effect.ignore(releaseAll(0))))
           if (outcome._tag === "Refused") {
             yield* releaseAll(0)
             yield* Metric.update(
