@@ -198,6 +198,27 @@ describe("Redis locks (@sesamecare-oss/redlock)", () => {
     })
   )
 
+  it.live(
+    "release is token-checked: an expired holder's late release does not free the next holder's lock",
+    () =>
+      Effect.gen(function* () {
+        const key = `token:${randomUUID()}`
+        const a = lockBackend(client(), { prefix })
+        const b = lockBackend(client(), { prefix })
+        const first = yield* a.tryAcquire(key, 0, 200)
+        assert.isDefined(first)
+        yield* Effect.sleep(400) // no renewal: the lease runs out
+        const second = yield* b.tryAcquire(key, 0, 10_000)
+        assert.isDefined(second)
+        yield* Effect.ignore(first!.release)
+        assert.isUndefined(yield* a.tryAcquire(key, 0, 10_000))
+        yield* second!.release
+        const third = yield* a.tryAcquire(key, 0, 10_000)
+        assert.isDefined(third)
+        yield* third!.release
+      })
+  )
+
   it.live("renewal keeps a 3 s operation locked with a 1 s lease", () =>
     Effect.gen(function* () {
       const key = `renewed:${randomUUID()}`
