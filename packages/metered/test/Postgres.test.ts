@@ -84,6 +84,48 @@ describe("PostgreSQL budget store", () => {
       assert.strictEqual(after._tag, "Refused")
     })
   )
+  it.effect(
+    "two meters sharing a customer budget in PostgreSQL stop the calls that would exceed it",
+    () =>
+      Effect.gen(function* () {
+        const budgets = [
+          { name: "customer-daily", limit: 0.05, scope: { key: "customer", period: "day" } }
+        ] as const
+        const customer = randomUUID()
+        const llm = MockLlm.make({ usage: { input: 100, output: 100 } })
+        const workers = yield* Effect.all(
+          [0, 1].map(() => Meter.make({ prices, budgets, store: budgetStore(pool, { schema }) }))
+        )
+        const runs = workers.flatMap((meter) => {
+          const client = meter.client(llm, {
+            complete: {
+              meter: "llm",
+              model: (r) => r.model,
+              estimate: (r) => ({ input: r.prompt.length, output: r.maxTokens ?? 0 }),
+              usage: (reply) => reply.usage
+            }
+          })
+          const runtime = Runtime.make({
+            functions: meter.functions({
+              summarize: () =>
+                client.complete({ model: "big", prompt: "p".repeat(100), maxTokens: 100 })
+            })
+          })
+          // each call costs 0.005: room for 10 of these 16
+          return Array.from({ length: 8 }, () =>
+            meter.execute(runtime, workflow("w", [task("summarize")]), {}, { keys: { customer } })
+          )
+        })
+        const results = yield* Effect.all(runs, { concurrency: "unbounded" })
+        assert.strictEqual(results.filter((r) => r.status === "succeeded").length, 10)
+        assert.strictEqual(llm.callCount(), 10)
+        assert.deepStrictEqual(yield* workers[1]!.spent("customer-daily", customer), {
+          spent: 0.05,
+          reserved: 0
+        })
+      }).pipe(Effect.provide(sandbox))
+  )
+
   it.effect("a reservation of a worker that died mid-call is released after its hold", () =>
     Effect.gen(function* () {
       assert.deepStrictEqual(
