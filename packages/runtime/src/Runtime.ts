@@ -22,6 +22,7 @@ import {
   sendEvent,
   type TaskContextShape
 } from "./internal/engine.js"
+import { KeyedLimiter } from "./internal/keyed.js"
 import { lazySandbox } from "./internal/lazySandbox.js"
 import type { Json, WorkflowData } from "./internal/model.js"
 import type { ResourceInput } from "./Resource.js"
@@ -157,8 +158,8 @@ export interface RunOptions extends ExecuteOptions {
  * declare const workflow: Runtime.Workflow
  * const program = Effect.gen(function* () {
  *   const execution = yield* Runtime.start(workflow)
- *   yield* execution.send({ type: "data", value: 1 })
- *   yield* execution.send({ type: "stop" })
+ *   yield* execution.send("approved", { by: "ada" }) // a named event (event nodes, nextEvent("approved"))
+ *   yield* execution.send({ type: "stop" }) // an unnamed one (nextEvent())
  *   return yield* execution.result
  * })
  * ```
@@ -322,6 +323,7 @@ class RuntimeImpl implements Runtime {
   private readonly functionTable = new Map<string, RegisteredFunction>()
   private readonly resourceTable: Record<string, ResourceInput> = {}
   private readonly semaphore: Semaphore.Semaphore | undefined
+  private readonly keyed = new KeyedLimiter()
 
   constructor(options: RuntimeOptions) {
     for (const [name, fn] of Object.entries(options.functions ?? {}))
@@ -361,6 +363,7 @@ class RuntimeImpl implements Runtime {
           ? { ...this.resourceTable }
           : { ...this.resourceTable, ...options.resources },
       semaphore: this.semaphore,
+      keyed: this.keyed,
       onEvent: options.onEvent,
       concurrency: options.concurrency
     }

@@ -24,6 +24,8 @@ export class AttemptScope {
   startedEmitted = false
   /** Holds one of the runtime-wide permits (`Runtime.make({ concurrency })`). */
   holdsPermit = false
+  /** Holds a slot of its concurrency key (`NodeOptions.concurrency`). */
+  holdsKey = false
   private releasedForWait = false
   constructor(
     readonly state: ExecutionState,
@@ -39,24 +41,28 @@ export class AttemptScope {
     this.events?.push(event)
     this.state.emit(event)
   }
-  /** Gives the runtime permit back while the attempt waits (see waits.ts). */
+  /** Gives the runtime permit and key slot back while the attempt waits (see waits.ts). */
   releasePermit(): Effect.Effect<void> {
-    const semaphore = this.state.config.semaphore
-    if (!this.holdsPermit || semaphore === undefined) return Effect.void
-    this.holdsPermit = false
+    if (!this.holdsPermit && !this.holdsKey) return Effect.void
     this.releasedForWait = true
-    return Effect.asVoid(Semaphore.release(semaphore, 1))
+    return this.releaseHeld()
   }
-  releaseHeld(semaphore: Semaphore.Semaphore): Effect.Effect<void> {
+  /** Releases whatever limits the attempt holds. */
+  releaseHeld(): Effect.Effect<void> {
+    if (this.holdsKey) {
+      this.holdsKey = false
+      const concurrency = this.run.concurrency!
+      this.state.config.keyed.release(concurrency.key, concurrency.limit)
+    }
     if (!this.holdsPermit) return Effect.void
     this.holdsPermit = false
-    return Effect.asVoid(Semaphore.release(semaphore, 1))
+    return Effect.asVoid(Semaphore.release(this.state.config.semaphore!, 1))
   }
-  /** Takes the permit back after a wait, in turn with everyone queued for one. */
+  /** Takes them back after a wait, in turn with everyone queued for one. */
   retakePermit(index: number): Effect.Effect<void> {
     if (!this.releasedForWait) return Effect.void
     this.releasedForWait = false
-    return takePermit(this, index)
+    return takeLimits(this, index)
   }
   resourceCalled(resource: string, method: string): void {
     this.emit({
@@ -81,7 +87,9 @@ export class NodeRun {
     readonly inputs: { readonly [key: string]: Json },
     readonly iteration: number,
     /** The retry policy's `attemptTimeout`, if any. */
-    readonly attemptTimeout: number | undefined
+    readonly attemptTimeout: number | undefined,
+    /** The node's concurrency key, resolved from its inputs. */
+    readonly concurrency: { readonly key: string; readonly limit: number } | undefined
   ) {}
   /** Built on first use (most nodes never ask). */
   get idempotencyKey(): string {
@@ -150,7 +158,9 @@ const failure = (
 export const runAttempt = <B = AttemptRecord>(
   run: NodeRun,
   attempt: number,
-  next: (record: AttemptRecord) => Effect.Effect<B> = Effect.succeed as never
+  next: (record: AttemptRecord) => Effect.Effect<B> = Effect.succeed as never,
+  /** Clock time now, when the caller just read it (saves a read on the hot path). */
+  now?: number
 ): Effect.Effect<B> => {
   const state = run.state
   state.attempts[run.node.index]!++
@@ -163,36 +173,71 @@ export const runAttempt = <B = AttemptRecord>(
     onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<B> =>
       next(failed(run, attempt, scope, cause))
   }
-  const semaphore = state.config.semaphore
-  if (semaphore === undefined) {
-    return Effect.matchCauseEffect(start(run, attempt, scope, state.now()), handlers)
+  if (state.config.semaphore === undefined && run.concurrency === undefined) {
+    return Effect.matchCauseEffect(start(run, attempt, scope, now ?? state.now(), true), handlers)
   }
-  // the runtime-wide limit counts attempts executing: not a retry backoff, not a wait (waits.ts)
+  // the limits count attempts executing: not a retry backoff, not a wait (waits.ts)
   const requested = state.now()
   return Effect.matchCauseEffect(
     Effect.ensuring(
       Effect.andThen(
-        takePermit(scope, run.node.index),
-        Effect.suspend(() => start(run, attempt, scope, requested))
+        takeLimits(scope, run.node.index),
+        Effect.suspend(() => start(run, attempt, scope, requested, false))
       ),
-      Effect.suspend(() => scope.releaseHeld(semaphore))
+      Effect.suspend(() => scope.releaseHeld())
     ),
     handlers
   )
 }
 
-/** Queues (visibly to the deadlock watchdog) for a runtime permit; interruptible while queued. */
-const takePermit = (scope: AttemptScope, index: number): Effect.Effect<void> => {
+/** Queues (visibly to the deadlock watchdog) for the key slot, then the runtime permit. */
+const takeLimits = (scope: AttemptScope, index: number): Effect.Effect<void> => {
   const state = scope.state
-  const semaphore = state.config.semaphore!
+  const concurrency = scope.run.concurrency
+  const semaphore = state.config.semaphore
+  const key =
+    concurrency === undefined
+      ? Effect.void
+      : queued(
+          scope,
+          index,
+          `a concurrency slot of key "${concurrency.key}" (limit ${concurrency.limit})`,
+          state.config.keyed.take(concurrency.key, concurrency.limit),
+          () => {
+            scope.holdsKey = true
+          }
+        )
+  const permit =
+    semaphore === undefined
+      ? Effect.void
+      : queued(
+          scope,
+          index,
+          "a runtime permit (Runtime.make({ concurrency }))",
+          Semaphore.take(semaphore, 1),
+          () => {
+            scope.holdsPermit = true
+          }
+        )
+  return Effect.andThen(key, permit)
+}
+
+const queued = <A>(
+  scope: AttemptScope,
+  index: number,
+  what: string,
+  take: Effect.Effect<A>,
+  taken: () => void
+): Effect.Effect<void> => {
+  const state = scope.state
   return Effect.uninterruptibleMask((restore) =>
     Effect.suspend(() => {
-      state.beginQueue(index, "a runtime permit (Runtime.make({ concurrency }))")
-      return restore(Semaphore.take(semaphore, 1)).pipe(
+      state.beginQueue(index, what)
+      return restore(take).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
             state.endQueue(index)
-            if (exit._tag === "Success") scope.holdsPermit = true
+            if (exit._tag === "Success") taken()
           })
         ),
         Effect.asVoid
@@ -222,10 +267,15 @@ const failed = (
 }
 
 /** Records that the attempt runs now, after `queued` ms in queues; emits node-started. */
-export const markStarted = (scope: AttemptScope, attempt: number, queued: number): void => {
+export const markStarted = (
+  scope: AttemptScope,
+  attempt: number,
+  queued: number,
+  now?: number
+): void => {
   const state = scope.state
   const run = scope.run
-  const started = state.now()
+  const started = now ?? state.now()
   scope.started = started
   scope.queued = queued
   scope.startedEmitted = true
@@ -261,37 +311,44 @@ const start = (
   run: NodeRun,
   attempt: number,
   scope: AttemptScope,
-  requested: number
+  requested: number,
+  /** Nothing queued since `requested` (no limits to take): it is the start time. */
+  immediate: boolean
 ): Effect.Effect<Json, unknown> => {
   const { state, node, fn, inputs, iteration } = run
-  const nodeId = node.id
-  const permitQueue = state.now() - requested
+  const now = immediate ? requested : state.now()
+  const permitQueue = now - requested
   const scheduler = state.scheduler
-  const hooked = (live: Effect.Effect<Json, unknown>) =>
-    scheduler === inMemory
-      ? live
-      : scheduler.runNode(
-          {
-            executionId: state.executionId,
-            workflowId: state.workflowId,
-            nodeId,
-            iteration,
-            attempt
-          },
-          live
-        )
   if (fn !== undefined) {
-    markStarted(scope, attempt, permitQueue)
-    return withLimits(
-      run,
-      attempt,
-      hooked(runTask(state, scope, node, fn, inputs, iteration, attempt))
-    )
+    markStarted(scope, attempt, permitQueue, now)
+    let live = runTask(state, scope, node, fn, inputs, iteration, attempt)
+    if (scheduler !== inMemory) live = hook(run, attempt, live)
+    return node.timeout === undefined && run.attemptTimeout === undefined
+      ? live
+      : withLimits(run, attempt, live)
   }
   const source = (node.node as { readonly source: string }).source
-  const live = hooked(runCode(state, scope, node, source, inputs, attempt, permitQueue))
+  const live = runCode(state, scope, node, source, inputs, attempt, permitQueue)
   // a scheduler may replace the guest (fault injection): then the limits bound its stand-in
-  return scheduler === inMemory ? live : withLimits(run, attempt, live)
+  return scheduler === inMemory ? live : withLimits(run, attempt, hook(run, attempt, live))
+}
+
+const hook = (
+  run: NodeRun,
+  attempt: number,
+  live: Effect.Effect<Json, unknown>
+): Effect.Effect<Json, unknown> => {
+  const state = run.state
+  return state.scheduler.runNode(
+    {
+      executionId: state.executionId,
+      workflowId: state.workflowId,
+      nodeId: run.node.id,
+      iteration: run.iteration,
+      attempt
+    },
+    live
+  )
 }
 
 /** The node's `timeout` and the policy's `attemptTimeout` around an attempt that runs now. */

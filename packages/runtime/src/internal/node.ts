@@ -13,6 +13,7 @@ import { toJson } from "./errors.js"
 import { toNodeError } from "./nodeErrors.js"
 import { NodeRun, runAttempt } from "./attempt.js"
 import { runWaitNode } from "./waits.js"
+import { resolveKey } from "./keyed.js"
 import type { Json } from "./model.js"
 import { attempts, type NodeOutcome, policyFor, settle } from "./retries.js"
 import { type ExecutionState, type RegisteredFunction, RUNNING, SUCCEEDED } from "./state.js"
@@ -96,7 +97,32 @@ export const runNode = (
     }
     const policy = policyFor(state, node)
     if (policy !== undefined && "_tag" in policy) return fail(policy)
-    const nodeRun = new NodeRun(state, node, fn, inputs, iteration, policy?.attemptTimeout)
+    let concurrency: { readonly key: string; readonly limit: number } | undefined
+    const limit = spec.concurrency
+    if (limit !== undefined) {
+      const key = resolveKey(limit.key, inputs)
+      if (typeof key !== "string") {
+        return fail(
+          new NodeFailed({
+            nodeId,
+            attempt: 0,
+            errorTag: "ConcurrencyKeyUnresolved",
+            message: `node ${nodeId} has concurrency key "${limit.key}", but its input has no string or number at "${key.placeholder}"`,
+            cause: null
+          })
+        )
+      }
+      concurrency = { key, limit: Math.max(1, Math.floor(limit.limit)) }
+    }
+    const nodeRun = new NodeRun(
+      state,
+      node,
+      fn,
+      inputs,
+      iteration,
+      policy?.attemptTimeout,
+      concurrency
+    )
     const timeout = node.timeout
     const eager = node.resources
     let whole: Effect.Effect<void, unknown> | undefined
@@ -151,7 +177,7 @@ export const runNode = (
       whole === undefined
         ? policy === undefined && state.liveJournal
           ? // the common case: one attempt, run live, continued straight into the recording
-            runAttempt(nodeRun, 1, onOutcome)
+            runAttempt(nodeRun, 1, onOutcome, started)
           : Effect.flatMap(attempts(nodeRun, policy), onOutcome)
         : Effect.matchCauseEffect(Effect.andThen(whole, attempts(nodeRun, policy)), {
             onSuccess: onOutcome,

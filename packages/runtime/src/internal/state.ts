@@ -14,6 +14,7 @@ import type { ResourceInput } from "../Resource.js"
 import type { Scheduler as SchedulerShape } from "../Scheduler.js"
 import type { NodeStatus, TraceEvent } from "../Trace.js"
 import { IntHeap } from "./heap.js"
+import type { KeyedLimiter } from "./keyed.js"
 import { Mailbox } from "./mailbox.js"
 import type { HostFunction, Json } from "./model.js"
 import { getPath, PathMiss } from "./paths.js"
@@ -31,6 +32,8 @@ export interface EngineConfig {
   readonly functions: ReadonlyMap<string, RegisteredFunction>
   readonly resources: { readonly [name: string]: ResourceInput }
   readonly semaphore: Semaphore.Semaphore | undefined
+  /** Per-key limits (`NodeOptions.concurrency`), shared by the runtime's executions. */
+  readonly keyed: KeyedLimiter
   readonly onEvent: ((event: TraceEvent) => void) | undefined
   readonly concurrency: number | "unbounded" | undefined
 }
