@@ -102,7 +102,7 @@ export const releaseIfAbandoned = (handle: Handle, signal: AbortSignal): Handle 
 export interface Options {
   /** Holders at once (default 1). */
   readonly limit?: number
-  /** Lease of a Redis lock, renewed every third of it while held (default 30 s). */
+  /** Lease of a Redis lock, renewed every fifth of it while held (default 30 s): a renewal may run late by most of the lease (a busy event loop) without losing the lock. */
   readonly leaseMillis?: number
   /** Longest wait for a free slot (default 60 s; 0 = do not wait). */
   readonly waitMillis?: number
@@ -131,7 +131,7 @@ export interface Held {
 
 /**
  * Takes a slot of `key` in the current scope (released when the scope closes), waiting up to
- * `waitMillis`; renews it in the background every `leaseMillis / 3`.
+ * `waitMillis`; renews it in the background every `leaseMillis / 5`.
  *
  * @example
  * ```ts
@@ -179,7 +179,7 @@ export const acquire = (
           })
           const renewal = Effect.gen(function* () {
             for (;;) {
-              yield* Effect.sleep(Math.max(1, Math.floor(lease / 3)))
+              yield* Effect.sleep(Math.max(1, Math.floor(lease / 5)))
               const ok = yield* Effect.orElseSucceed(held.renew, () => false)
               if (!ok) return yield* Deferred.fail(lost, lostError)
             }
