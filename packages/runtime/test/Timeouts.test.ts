@@ -10,19 +10,21 @@ const busy = (ms: number) =>
 
 describe("node timeouts measure the node, not the queue", () => {
   it.live(
-    "twenty 50 ms code nodes with a 300 ms timeout on a 2-worker pool all succeed",
+    "sixteen 150 ms code nodes with a 1 s timeout on a 2-worker pool all succeed, though the last queue for over 1 s",
     () =>
       Effect.gen(function* () {
-        const nodes = Array.from({ length: 10 }, (_, i) =>
-          code(`n${i}`, busy(100), { timeout: 350 })
+        const nodes = Array.from({ length: 16 }, (_, i) =>
+          code(`n${i}`, busy(150), { timeout: 1000 })
         )
         const result = yield* Runtime.execute(workflow("queued", nodes))
         assert.strictEqual(result.status, "succeeded", JSON.stringify(result.errors))
-        // ten rounds of two (~500 ms): most nodes queue for a worker longer than their timeout
+        // eight rounds of two (>= 1,050 ms of wall-clock busy loops ahead of the last pair): the
+        // last nodes queue for a worker longer than their timeout; the 1 s timeout leaves a cold
+        // worker's first run ~850 ms of headroom on a loaded machine
         const queued = Object.values(result.nodes).map((node) => node.queuedMillis ?? 0)
-        assert.isAtLeast(Math.max(...queued), 300)
+        assert.isAtLeast(Math.max(...queued), 1000)
         const started = Trace.ofType(result.trace, "node-started")
-        assert.isTrue(started.some((event) => (event.queuedMillis ?? 0) >= 300))
+        assert.isTrue(started.some((event) => (event.queuedMillis ?? 0) >= 1000))
       }).pipe(Effect.provide(Sandbox.layerQuickJs({ workers: 2 }))),
     30_000
   )
