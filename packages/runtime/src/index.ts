@@ -23,4 +23,8 @@ export * as Scheduler from "./Scheduler.js"
 /**
  * @since 0.1.0
  */
+export * as Timeline from "./Timeline.js"
+/**
+ * @since 0.1.0
+ */
 export * as Trace from "./Trace.js"

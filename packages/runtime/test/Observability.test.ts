@@ -41,7 +41,7 @@ describe("observability", () => {
       )
       yield* TestClock.adjust(250)
       const result = yield* Fiber.join(fiber)
-      const lines = result.trace.map(Trace.format)
+      const lines = Trace.lines(result.trace)
       assert.deepStrictEqual(lines, [
         `[0ms] execution ${result.id} of traced started`,
         "[0ms] node a scheduled",
