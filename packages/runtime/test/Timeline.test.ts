@@ -216,7 +216,11 @@ describe("Timeline", () => {
         "MailRejected: 422 <script>alert(1)</script>"
       )
       const tipBox = await mail.locator(".tip").boundingBox()
-      assert.isAtMost((tipBox?.x ?? 0) + (tipBox?.width ?? 0), 1100, "the tooltip stays on the page")
+      assert.isAtMost(
+        (tipBox?.x ?? 0) + (tipBox?.width ?? 0),
+        1100,
+        "the tooltip stays on the page"
+      )
 
       const dir = path.resolve(import.meta.dirname, "../test-results")
       mkdirSync(dir, { recursive: true })
