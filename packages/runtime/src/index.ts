@@ -11,6 +11,10 @@ export * as ExecutionResult from "./ExecutionResult.js"
 /**
  * @since 0.1.0
  */
+export * as Metrics from "./Metrics.js"
+/**
+ * @since 0.1.0
+ */
 export * as Resource from "./Resource.js"
 /**
  * @since 0.1.0

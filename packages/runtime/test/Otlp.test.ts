@@ -1,0 +1,200 @@
+// Weft's spans and metrics through Effect's built-in OTLP exporter (effect/observability),
+// received by a loopback OTLP/HTTP (JSON) collector that the test starts on 127.0.0.1.
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Policy } from "@weft/retry"
+import { Effect, Layer } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { Otlp } from "effect/observability"
+import { Metrics, Runtime } from "../src/index.js"
+import { connect, sandbox, task, workflow } from "./helpers.js"
+
+type AnyValue = {
+  readonly stringValue?: string
+  readonly intValue?: string | number
+  readonly doubleValue?: number
+  readonly boolValue?: boolean
+}
+type KeyValue = { readonly key: string; readonly value: AnyValue }
+interface Span {
+  readonly traceId: string
+  readonly spanId: string
+  readonly parentSpanId?: string
+  readonly name: string
+  readonly attributes: ReadonlyArray<KeyValue>
+}
+interface DataPoint {
+  readonly attributes: ReadonlyArray<KeyValue>
+  readonly asInt?: string | number
+  readonly asDouble?: number
+  readonly count?: string | number
+  readonly sum?: number
+}
+interface OtlpMetric {
+  readonly name: string
+  readonly unit?: string
+  readonly sum?: { readonly dataPoints: ReadonlyArray<DataPoint> }
+  readonly histogram?: { readonly dataPoints: ReadonlyArray<DataPoint> }
+}
+
+/** A minimal OTLP/HTTP collector: keeps every JSON body posted to /v1/traces and /v1/metrics. */
+const collector = () => {
+  const bodies = new Map<string, Array<unknown>>()
+  const server: Server = createServer((request, response) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => {
+      const list = bodies.get(request.url ?? "") ?? []
+      list.push(JSON.parse(Buffer.concat(chunks).toString("utf8")))
+      bodies.set(request.url ?? "", list)
+      response.writeHead(200, { "content-type": "application/json" }).end("{}")
+    })
+  })
+  return {
+    server,
+    spans: (): Array<Span> =>
+      (bodies.get("/v1/traces") ?? []).flatMap((body) =>
+        (
+          body as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Span> }> }> }
+        ).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))
+      ),
+    metrics: (): Array<OtlpMetric> =>
+      (bodies.get("/v1/metrics") ?? []).flatMap((body) =>
+        (
+          body as {
+            resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: Array<OtlpMetric> }> }>
+          }
+        ).resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
+      )
+  }
+}
+
+const attribute = (attributes: ReadonlyArray<KeyValue>, key: string): unknown => {
+  const value = attributes.find((a) => a.key === key)?.value
+  if (value === undefined) return undefined
+  if (value.intValue !== undefined) return Number(value.intValue)
+  return value.stringValue ?? value.doubleValue ?? value.boolValue
+}
+
+class PaymentDeclined {
+  readonly _tag = "PaymentDeclined"
+  readonly message = "card declined"
+}
+
+describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
+  const otlp = collector()
+  let baseUrl: string
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => otlp.server.listen(0, "127.0.0.1", resolve))
+    baseUrl = `http://127.0.0.1:${(otlp.server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    await new Promise((resolve) => otlp.server.close(resolve))
+  })
+
+  it.live(
+    "exports weft.execution and weft.node spans under the caller's span, and the metrics",
+    () =>
+      Effect.gen(function* () {
+        let charges = 0
+        const checkout = workflow(
+          "checkout",
+          [
+            task("price"),
+            task("charge", {
+              retry: Policy.fixed({ delay: 5, maxAttempts: 3 }) as unknown as {
+                readonly [k: string]: null
+              }
+            })
+          ],
+          [connect("price", "cents", "charge", "cents")]
+        )
+        // what a user writes: the OTLP layer (and an HttpClient) around their program
+        const Telemetry = Otlp.layerJson({
+          baseUrl,
+          resource: { serviceName: "checkout-service" }
+        }).pipe(Layer.provide(FetchHttpClient.layer))
+        const observe = Metrics.observer()
+        const result = yield* Runtime.execute(
+          checkout,
+          {},
+          {
+            onEvent: observe,
+            functions: {
+              price: () => ({ cents: 999 }),
+              charge: () =>
+                ++charges < 2 ? Effect.fail(new PaymentDeclined()) : Effect.succeed({ id: "ch_1" })
+            }
+          }
+        ).pipe(
+          Effect.withSpan("POST /checkout"),
+          Effect.provide(sandbox),
+          // closing the layer flushes the exporters
+          Effect.provide(Telemetry)
+        )
+        assert.strictEqual(result.status, "succeeded")
+
+        const spans = otlp.spans()
+        const caller = spans.find((s) => s.name === "POST /checkout")
+        const execution = spans.find((s) => s.name === "weft.execution")
+        assert.isDefined(caller)
+        assert.isDefined(execution)
+        assert.strictEqual(execution?.parentSpanId, caller?.spanId)
+        assert.strictEqual(execution?.traceId, caller?.traceId)
+        assert.strictEqual(attribute(execution?.attributes ?? [], "weft.execution.id"), result.id)
+        assert.strictEqual(attribute(execution?.attributes ?? [], "weft.workflow.id"), "checkout")
+        const nodes = spans.filter((s) => s.name.startsWith("weft.node"))
+        assert.deepStrictEqual(nodes.map((s) => attribute(s.attributes, "weft.node.id")).sort(), [
+          "charge",
+          "price"
+        ])
+        for (const span of nodes) {
+          assert.strictEqual(span.parentSpanId, execution?.spanId)
+          assert.strictEqual(attribute(span.attributes, "weft.execution.id"), result.id)
+          assert.strictEqual(attribute(span.attributes, "weft.node.kind"), "task")
+          assert.strictEqual(attribute(span.attributes, "weft.iteration"), 1)
+        }
+
+        const metrics = otlp.metrics()
+        const metric = (name: string) => {
+          // the last export of a cumulative metric holds the totals
+          const found = metrics.filter((m) => m.name === name).at(-1)
+          assert.isDefined(found, `metric ${name} exported`)
+          return found as OtlpMetric
+        }
+        const points = (m: OtlpMetric) => m.sum?.dataPoints ?? m.histogram?.dataPoints ?? []
+        const value = (p: DataPoint) => Number(p.asInt ?? p.asDouble ?? p.count)
+        const started = metric("weft.executions.started")
+        assert.strictEqual(started.unit, "{execution}")
+        const checkoutStarted = points(started).find(
+          (p) => attribute(p.attributes, "weft.workflow.id") === "checkout"
+        )
+        assert.strictEqual(value(checkoutStarted!), 1)
+        const finished = points(metric("weft.executions.finished")).find(
+          (p) => attribute(p.attributes, "weft.workflow.id") === "checkout"
+        )
+        assert.strictEqual(attribute(finished!.attributes, "weft.status"), "succeeded")
+        const retries = points(metric("weft.node.retries"))
+        assert.deepStrictEqual(
+          retries.map((p) => [
+            attribute(p.attributes, "weft.node.id"),
+            attribute(p.attributes, "weft.error.tag"),
+            value(p)
+          ]),
+          [["charge", "PaymentDeclined", 1]]
+        )
+        const duration = metric("weft.node.duration")
+        assert.strictEqual(duration.unit, "ms")
+        const attemptsByStatus = points(duration)
+          .filter((p) => attribute(p.attributes, "weft.node.id") === "charge")
+          .map((p) => [attribute(p.attributes, "weft.status"), value(p)])
+          .sort()
+        assert.deepStrictEqual(attemptsByStatus, [
+          ["failed", 1],
+          ["succeeded", 1]
+        ])
+      })
+  )
+})
