@@ -2,8 +2,8 @@
  * Effect `Metric`s of executions and node attempts, derived from the trace: executions started
  * and finished by status, node attempt durations by status, retries by error tag, timeouts.
  * They live in Effect's metric registry, so any Effect metrics exporter (the built-in OTLP one in
- * `effect/observability`, Prometheus) exports them. Record them by giving an execution the
- * `observer` (the `onEvent` option) or by feeding it `execution.events`.
+ * `effect/observability`, Prometheus) exports them. Provide `Metrics.layer` to record them for
+ * every execution run under it, or give one execution the `observer` (the `onEvent` option).
  *
  * | metric | kind | unit | labels |
  * | --- | --- | --- | --- |
@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Metric } from "effect"
+import { Context, Layer, Metric } from "effect"
 import type { TraceEvent } from "./Trace.js"
 
 /**
@@ -226,3 +226,40 @@ export const observer = (
     }
   }
 }
+
+/**
+ * Whether executions record the metrics by themselves (default `false`; `Metrics.layer` turns it
+ * on).
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@weft/runtime"
+ * import { Effect } from "effect"
+ * declare const program: Effect.Effect<void>
+ * const measured = Effect.provideService(program, Metrics.Enabled, true)
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export const Enabled: Context.Reference<boolean> = Context.Reference<boolean>(
+  "@weft/runtime/Metrics/Enabled",
+  { defaultValue: () => false }
+)
+
+/**
+ * Every execution run under this layer records the metrics (into the registry of its context).
+ *
+ * @example
+ * ```ts
+ * import { Metrics, Runtime } from "@weft/runtime"
+ * import { Sandbox } from "@weft/sandbox"
+ * import { Effect, Layer } from "effect"
+ * declare const checkout: Runtime.Workflow
+ * const program = Runtime.execute(checkout, {}).pipe(
+ *   Effect.provide(Layer.mergeAll(Metrics.layer, Sandbox.layerQuickJs()))
+ * )
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<never> = Layer.succeed(Enabled, true)

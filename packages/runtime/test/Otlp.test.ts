@@ -116,12 +116,10 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
           baseUrl,
           resource: { serviceName: "checkout-service" }
         }).pipe(Layer.provide(FetchHttpClient.layer))
-        const observe = Metrics.observer()
         const result = yield* Runtime.execute(
           checkout,
           {},
           {
-            onEvent: observe,
             functions: {
               price: () => ({ cents: 999 }),
               charge: () =>
@@ -130,7 +128,7 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
           }
         ).pipe(
           Effect.withSpan("POST /checkout"),
-          Effect.provide(sandbox),
+          Effect.provide([sandbox, Metrics.layer]),
           // closing the layer flushes the exporters
           Effect.provide(Telemetry)
         )
