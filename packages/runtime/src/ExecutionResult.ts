@@ -36,6 +36,11 @@ export interface NodeResult {
   /** Clock time (ms) it finished (or was cancelled). */
   readonly finishedAt?: number
   readonly duration?: number
+  /**
+   * Time its attempts spent queued for a runtime permit or a sandbox worker (ms, summed over
+   * attempts; present once it started). Node timeouts do not count it: see it to spot contention.
+   */
+  readonly queuedMillis?: number
   readonly error?: ExecutionError
   /** `console.log` lines captured from a code node. */
   readonly logs?: ReadonlyArray<string>

@@ -66,6 +66,8 @@ export type TraceEvent =
       readonly nodeId: string
       readonly iteration: number
       readonly attempt: number
+      /** How long this attempt waited for a runtime permit or a sandbox worker (absent when 0). */
+      readonly queuedMillis?: number
     })
   | (Base & {
       readonly type: "node-retrying"

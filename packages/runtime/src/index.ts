@@ -9,6 +9,10 @@ export * as ExecutionError from "./ExecutionError.js"
  */
 export * as ExecutionResult from "./ExecutionResult.js"
 /**
+ * @since 0.2.0
+ */
+export * as Journal from "./Journal.js"
+/**
  * @since 0.1.0
  */
 export * as Metrics from "./Metrics.js"

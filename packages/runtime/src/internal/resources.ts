@@ -113,7 +113,9 @@ export class ResourceRegistry {
     name: string,
     method: string,
     args: ReadonlyArray<Json>,
-    nodeId: string
+    nodeId: string,
+    called: (resource: string, method: string) => void = (resource, method) =>
+      this.hooks.called(resource, method, nodeId)
   ): Effect.Effect<Json | undefined, unknown> {
     return Effect.flatMap(this.acquire(name, nodeId), (resource) => {
       const target = resource as Record<string, unknown> | null
@@ -132,7 +134,7 @@ export class ResourceRegistry {
           })
         )
       }
-      this.hooks.called(name, method, nodeId)
+      called(name, method)
       return callValue(() =>
         (fn as (...a: ReadonlyArray<unknown>) => unknown).apply(target, [...args])
       )

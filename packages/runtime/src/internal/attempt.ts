@@ -1,0 +1,298 @@
+// One attempt of one node: take a runtime permit, run the task or code body under the node's
+// timeout, and turn what happened into an AttemptRecord. The record is all the retry loop and the
+// coordinator look at, so a durable journal can replay it instead of running the node.
+import { Cause, Effect, Result, Semaphore } from "effect"
+import { Retry } from "@weft/retry"
+import { NodeFailed, NodeTimedOut } from "../ExecutionError.js"
+import type { AttemptRecord } from "../Journal.js"
+import { inMemory } from "../Scheduler.js"
+import type { TraceEvent } from "../Trace.js"
+import { runCode } from "./code.js"
+import { toJson } from "./errors.js"
+import type { Json } from "./model.js"
+import type { PlanNode } from "./plan.js"
+import type { ExecutionState, RegisteredFunction } from "./state.js"
+import { runTask } from "./task.js"
+
+/** What an attempt emits goes to the trace and into its record (re-emitted on replay). */
+export class AttemptScope {
+  /** Kept only for a journal that records (the in-memory one never reads them). */
+  readonly events: Array<TraceEvent> | undefined
+  logs: ReadonlyArray<string> | undefined = undefined
+  started = 0
+  queued = 0
+  /** Holds one of the runtime-wide permits (`Runtime.make({ concurrency })`). */
+  holdsPermit = false
+  private releasedForWait = false
+  constructor(
+    readonly state: ExecutionState,
+    readonly nodeId: string,
+    readonly run: NodeRun
+  ) {
+    this.events = state.liveJournal ? undefined : []
+  }
+  get idempotencyKey(): string {
+    return this.run.idempotencyKey
+  }
+  emit(event: TraceEvent): void {
+    this.events?.push(event)
+    this.state.emit(event)
+  }
+  /** Gives the runtime permit back while the attempt waits (see waits.ts). */
+  releasePermit(): Effect.Effect<void> {
+    const semaphore = this.state.config.semaphore
+    if (!this.holdsPermit || semaphore === undefined) return Effect.void
+    this.holdsPermit = false
+    this.releasedForWait = true
+    return Effect.asVoid(Semaphore.release(semaphore, 1))
+  }
+  releaseHeld(semaphore: Semaphore.Semaphore): Effect.Effect<void> {
+    if (!this.holdsPermit) return Effect.void
+    this.holdsPermit = false
+    return Effect.asVoid(Semaphore.release(semaphore, 1))
+  }
+  /** Takes the permit back after a wait, in turn with everyone queued for one. */
+  retakePermit(index: number): Effect.Effect<void> {
+    if (!this.releasedForWait) return Effect.void
+    this.releasedForWait = false
+    return takePermit(this, index)
+  }
+  resourceCalled(resource: string, method: string): void {
+    this.emit({
+      type: "resource-called",
+      at: this.state.now(),
+      executionId: this.state.executionId,
+      resource,
+      method,
+      nodeId: this.nodeId
+    })
+  }
+}
+
+/** Everything the attempts of one node execution share. */
+export class NodeRun {
+  private key: string | undefined = undefined
+  constructor(
+    readonly state: ExecutionState,
+    readonly node: PlanNode,
+    /** The registered function of a task node; `undefined` for a code node. */
+    readonly fn: RegisteredFunction | undefined,
+    readonly inputs: { readonly [key: string]: Json },
+    readonly iteration: number,
+    /** The retry policy's `attemptTimeout`, if any. */
+    readonly attemptTimeout: number | undefined
+  ) {}
+  /** Built on first use (most nodes never ask). */
+  get idempotencyKey(): string {
+    this.key ??= this.state.journal.idempotencyKey({
+      nodeId: this.node.id,
+      iteration: this.iteration
+    })
+    return this.key
+  }
+}
+
+/**
+ * The error value an attempt failed with, for records made in this process: the retry filter and
+ * the recorded node error see the original (its prototype's `name`, its class); a replayed record
+ * has only the JSON.
+ */
+export const liveErrors = new WeakMap<AttemptRecord, unknown>()
+
+/** Defects and interruptions are recorded as the engine's own NodeFailed and never retried. */
+export const isFatal = (error: unknown): boolean =>
+  error instanceof NodeFailed ||
+  (typeof error === "object" &&
+    error !== null &&
+    (error as { readonly _tag?: unknown })._tag === "NodeFailed")
+
+const noEvents: ReadonlyArray<TraceEvent> = Object.freeze([])
+
+const makeRecord = (
+  outcome: AttemptRecord["outcome"],
+  started: number,
+  ended: number,
+  queued: number,
+  scope: AttemptScope
+): AttemptRecord => {
+  const logs = scope.logs
+  const events = scope.events ?? noEvents
+  if (logs !== undefined && logs.length > 0) scope.state.logs[scope.run.node.index] = logs
+  return logs === undefined
+    ? { outcome, startedAt: started, endedAt: ended, queuedMillis: queued, events }
+    : { outcome, startedAt: started, endedAt: ended, queuedMillis: queued, events, logs }
+}
+
+const failure = (
+  started: number,
+  ended: number,
+  queued: number,
+  scope: AttemptScope,
+  error: unknown
+): AttemptRecord => {
+  const record = makeRecord(
+    { _tag: "Failure", error: toJson(error) },
+    started,
+    ended,
+    queued,
+    scope
+  )
+  liveErrors.set(record, error)
+  return record
+}
+
+/**
+ * Runs attempt `attempt` live and counts it, then continues with `next(record)`; never fails (a
+ * failure is a record), interruptible. Builds the attempt when called (inside the caller's
+ * suspension), so the hot path pays for one continuation only.
+ */
+export const runAttempt = <B = AttemptRecord>(
+  run: NodeRun,
+  attempt: number,
+  next: (record: AttemptRecord) => Effect.Effect<B> = Effect.succeed as never
+): Effect.Effect<B> => {
+  const state = run.state
+  state.attempts[run.node.index]!++
+  const scope = new AttemptScope(state, run.node.id, run)
+  const handlers = {
+    onSuccess: (output: Json): Effect.Effect<B> =>
+      next(
+        makeRecord({ _tag: "Success", output }, scope.started, state.now(), scope.queued, scope)
+      ),
+    onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<B> =>
+      next(failed(run, attempt, scope, cause))
+  }
+  const semaphore = state.config.semaphore
+  if (semaphore === undefined) {
+    return Effect.matchCauseEffect(start(run, attempt, scope, state.now()), handlers)
+  }
+  // the runtime-wide limit counts attempts executing: not a retry backoff, not a wait (waits.ts)
+  const requested = state.now()
+  return Effect.matchCauseEffect(
+    Effect.ensuring(
+      Effect.andThen(
+        takePermit(scope, run.node.index),
+        Effect.suspend(() => start(run, attempt, scope, requested))
+      ),
+      Effect.suspend(() => scope.releaseHeld(semaphore))
+    ),
+    handlers
+  )
+}
+
+/** Queues (visibly to the deadlock watchdog) for a runtime permit; interruptible while queued. */
+const takePermit = (scope: AttemptScope, index: number): Effect.Effect<void> => {
+  const state = scope.state
+  const semaphore = state.config.semaphore!
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      state.beginQueue(index, "a runtime permit (Runtime.make({ concurrency }))")
+      return restore(Semaphore.take(semaphore, 1)).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            state.endQueue(index)
+            if (exit._tag === "Success") scope.holdsPermit = true
+          })
+        ),
+        Effect.asVoid
+      )
+    })
+  )
+}
+
+const failed = (
+  run: NodeRun,
+  attempt: number,
+  scope: AttemptScope,
+  cause: Cause.Cause<unknown>
+): AttemptRecord => {
+  const ended = run.state.now()
+  const found = Cause.findError(cause)
+  const error = Result.isSuccess(found)
+    ? found.success
+    : new NodeFailed({
+        nodeId: run.node.id,
+        attempt,
+        errorTag: Cause.hasInterruptsOnly(cause) ? "Interrupted" : "Defect",
+        message: `node ${run.node.id} failed: ${Cause.pretty(cause)}`,
+        cause: toJson(Cause.squash(cause))
+      })
+  return failure(scope.started, ended, scope.queued, scope, error)
+}
+
+/** The attempt's body, from the moment it runs: both limits start now, not while it queued. */
+const start = (
+  run: NodeRun,
+  attempt: number,
+  scope: AttemptScope,
+  requested: number
+): Effect.Effect<Json, unknown> => {
+  const { state, node, fn, inputs, iteration } = run
+  const nodeId = node.id
+  const started = state.now()
+  const queued = started - requested
+  scope.started = started
+  scope.queued = queued
+  if (queued > 0) state.queuedMillis[node.index]! += queued
+  scope.emit(
+    queued > 0
+      ? {
+          type: "node-started",
+          at: started,
+          executionId: state.executionId,
+          nodeId,
+          iteration,
+          attempt,
+          queuedMillis: queued
+        }
+      : {
+          type: "node-started",
+          at: started,
+          executionId: state.executionId,
+          nodeId,
+          iteration,
+          attempt
+        }
+  )
+  let live =
+    fn !== undefined
+      ? runTask(state, scope, node, fn, inputs, iteration, attempt)
+      : runCode(
+          state,
+          scope,
+          node,
+          (node.node as { readonly source: string }).source,
+          inputs,
+          attempt
+        )
+  const scheduler = state.scheduler
+  if (scheduler !== inMemory) {
+    live = scheduler.runNode(
+      { executionId: state.executionId, workflowId: state.workflowId, nodeId, iteration, attempt },
+      live
+    )
+  }
+  const timeout = node.timeout
+  if (timeout !== undefined) {
+    live = Effect.timeoutOrElse(live, {
+      duration: timeout,
+      orElse: () =>
+        Effect.fail(
+          new NodeTimedOut({
+            nodeId,
+            attempt,
+            timeout,
+            message: `node ${nodeId} attempt ${attempt} timed out after ${timeout}ms`
+          })
+        )
+    })
+  }
+  const attemptTimeout = run.attemptTimeout
+  if (attemptTimeout !== undefined) {
+    live = Effect.timeoutOrElse(live, {
+      duration: attemptTimeout,
+      orElse: () => Effect.fail(new Retry.AttemptTimedOut({ attempt, timeout: attemptTimeout }))
+    })
+  }
+  return live
+}
