@@ -10,13 +10,13 @@ import type { ExecutionResult } from "./ExecutionResult.js"
 import type { NodeStatus, TraceEvent } from "./Trace.js"
 
 /**
- * What a bar shows: an attempt and how it ended, a retry's backoff wait, or the point where a
- * node was skipped.
+ * What a bar shows: an attempt and how it ended, the time an attempt queued for a runtime permit
+ * or a sandbox worker, a retry's backoff wait, or the point where a node was skipped.
  *
  * @example
  * ```ts
  * import type { Timeline } from "@weft/runtime"
- * const isAttempt = (kind: Timeline.BarKind) => kind !== "backoff" && kind !== "skipped"
+ * const isWait = (kind: Timeline.BarKind) => kind === "backoff" || kind === "queued"
  * ```
  * @since 0.1.0
  * @category models
@@ -28,6 +28,7 @@ export type BarKind =
   | "timed-out"
   | "cancelled"
   | "backoff"
+  | "queued"
   | "skipped"
 
 /**
@@ -178,6 +179,18 @@ export const rows = (result: ExecutionResult): ReadonlyArray<Row> => {
       case "node-started":
         // an attempt still open here was superseded without an end event: show what we know
         close(event.nodeId, event.at, "cancelled")
+        if (event.queuedMillis !== undefined && event.queuedMillis > 0) {
+          const end = event.at - origin
+          barsOf(event.nodeId).push({
+            kind: "queued",
+            start: end - event.queuedMillis,
+            end,
+            iteration: event.iteration,
+            attempt: event.attempt,
+            label: `queued for ${attemptLabel(isLoop(event.nodeId, event.iteration), event.iteration, event.attempt)}`,
+            detail: `waited ${formatMillis(event.queuedMillis)} for a runtime permit or a sandbox worker`
+          })
+        }
         open.set(event.nodeId, {
           start: event.at - origin,
           iteration: event.iteration,
@@ -238,15 +251,16 @@ export const rows = (result: ExecutionResult): ReadonlyArray<Row> => {
     return {
       nodeId,
       status: node?.status ?? "not run",
-      attempts:
-        node?.attempts ??
-        list.filter((bar) => bar.kind !== "backoff" && bar.kind !== "skipped").length,
+      attempts: node?.attempts ?? list.filter((bar) => isAttemptKind(bar.kind)).length,
       iterations,
       loop: iterations > 1 || list.some((bar) => bar.iteration > 1),
       bars: list
     }
   })
 }
+
+const isAttemptKind = (kind: BarKind): boolean =>
+  kind !== "backoff" && kind !== "queued" && kind !== "skipped"
 
 const escapeHtml = (text: string): string =>
   text
@@ -278,16 +292,16 @@ const outcome: Record<BarKind, string> = {
   "timed-out": "timed out",
   cancelled: "cancelled",
   backoff: "",
+  queued: "",
   skipped: ""
 }
 
 const barHtml = (nodeId: string, bar: Bar, total: number): string => {
   const left = (Math.min(Math.max(bar.start, 0), total) / total) * 100
   const width = Math.max(0, (Math.min(bar.end, total) - Math.max(bar.start, 0)) / total) * 100
-  const heading =
-    bar.kind === "backoff" || bar.kind === "skipped"
-      ? `${nodeId} · ${bar.label}`
-      : `${nodeId} · ${bar.label} · ${outcome[bar.kind]} after ${formatMillis(bar.end - bar.start)}`
+  const heading = !isAttemptKind(bar.kind)
+    ? `${nodeId} · ${bar.label}`
+    : `${nodeId} · ${bar.label} · ${outcome[bar.kind]} after ${formatMillis(bar.end - bar.start)}`
   const at = `at ${formatMillis(bar.start)}`
   const detail =
     bar.detail === undefined ? "" : `<span class="detail">${escapeHtml(bar.detail)}</span>`
@@ -297,7 +311,7 @@ const barHtml = (nodeId: string, bar: Bar, total: number): string => {
   const attrs = `data-iteration="${bar.iteration}" data-attempt="${bar.attempt}" tabindex="0" aria-label="${aria}"`
   if (bar.kind === "skipped")
     return `<div class="bar skipped${left > 55 ? " skip-left" : ""}" style="left:${left.toFixed(3)}%" ${attrs}><span class="skip-label">skipped</span>${tip}</div>`
-  const attempt = bar.kind === "backoff" ? "" : " attempt"
+  const attempt = isAttemptKind(bar.kind) ? " attempt" : ""
   return `<div class="bar${attempt} ${bar.kind}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%" ${attrs}>${tip}</div>`
 }
 
@@ -365,6 +379,7 @@ h2 small, .label small, .hint { color: #656d76; font-weight: normal; }
 .bar.succeeded { background: #2da44e; } .bar.retried { background: #d4a72c; }
 .bar.failed { background: #cf222e; } .bar.timed-out { background: #a40e26; } .bar.cancelled { background: #8c959f; }
 .bar.backoff { background: repeating-linear-gradient(45deg, #f6e7b0 0 4px, #fff 4px 8px); border: 1px dashed #d4a72c; min-width: 0; }
+.bar.queued { background: repeating-linear-gradient(90deg, #afb8c1 0 2px, transparent 2px 5px); height: 40%; top: 30%; min-width: 0; }
 .bar.skipped { width: auto; min-width: 0; border-left: 2px dashed #8c959f; border-radius: 0; padding-left: .35rem; }
 .bar.skipped.skip-left { transform: translateX(-100%); border-left: 0; border-right: 2px dashed #8c959f; padding: 0 .35rem 0 0; }
 .skip-label { font-size: 11px; color: #656d76; font-style: italic; line-height: 1.1rem; white-space: nowrap; }
@@ -417,7 +432,7 @@ export const render = (
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<ul class="legend"><li><i class="bar succeeded"></i>attempt succeeded</li><li><i class="bar retried"></i>attempt failed, retried</li><li><i class="bar backoff"></i>backoff wait</li><li><i class="bar failed"></i>failed</li><li><i class="bar timed-out"></i>timed out</li><li><i class="bar cancelled"></i>cancelled</li><li><i class="bar skipped"></i>skipped</li></ul>
+<ul class="legend"><li><i class="bar succeeded"></i>attempt succeeded</li><li><i class="bar retried"></i>attempt failed, retried</li><li><i class="bar backoff"></i>backoff wait</li><li><i class="bar queued"></i>queued for a permit or worker</li><li><i class="bar failed"></i>failed</li><li><i class="bar timed-out"></i>timed out</li><li><i class="bar cancelled"></i>cancelled</li><li><i class="bar skipped"></i>skipped</li></ul>
 <p class="hint">Hover or focus a bar for its attempt, timing and error. Times are relative to each execution's start.</p>
 ${sections.map(sectionHtml).join("\n")}
 </body>

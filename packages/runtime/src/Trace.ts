@@ -278,7 +278,7 @@ const describe = (event: TraceEvent): string => {
     case "node-scheduled":
       return `node ${event.nodeId} scheduled`
     case "node-started":
-      return `node ${event.nodeId} started (attempt ${event.attempt}${event.iteration > 1 ? `, iteration ${event.iteration}` : ""})`
+      return `node ${event.nodeId} started (attempt ${event.attempt}${event.iteration > 1 ? `, iteration ${event.iteration}` : ""}${event.queuedMillis === undefined ? "" : `, queued ${event.queuedMillis}ms`})`
     case "node-retrying":
       return `node ${event.nodeId} attempt ${event.attempt}/${event.maxAttempts} failed: ${event.error}; retrying in ${event.delay}ms`
     case "node-succeeded":

@@ -18,6 +18,7 @@ type AnyValue = {
 }
 type KeyValue = { readonly key: string; readonly value: AnyValue }
 interface Span {
+  readonly status?: { readonly code?: number; readonly message?: string }
   readonly traceId: string
   readonly spanId: string
   readonly parentSpanId?: string
@@ -81,6 +82,10 @@ class PaymentDeclined {
   readonly _tag = "PaymentDeclined"
   readonly message = "card declined"
 }
+class MailRejected {
+  readonly _tag = "MailRejected"
+  readonly message = "422"
+}
 
 describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
   const otlp = collector()
@@ -94,105 +99,133 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
     await new Promise((resolve) => otlp.server.close(resolve))
   })
 
-  it.live(
-    "exports weft.execution and weft.node spans under the caller's span, and the metrics",
-    () =>
-      Effect.gen(function* () {
-        let charges = 0
-        const checkout = workflow(
-          "checkout",
-          [
-            task("price"),
-            task("charge", {
-              retry: Policy.fixed({ delay: 5, maxAttempts: 3 }) as unknown as {
-                readonly [k: string]: null
-              }
-            })
-          ],
-          [connect("price", "cents", "charge", "cents")]
-        )
-        // what a user writes: the OTLP layer (and an HttpClient) around their program
-        const Telemetry = Otlp.layerJson({
-          baseUrl,
-          resource: { serviceName: "checkout-service" }
-        }).pipe(Layer.provide(FetchHttpClient.layer))
-        const result = yield* Runtime.execute(
-          checkout,
-          {},
-          {
-            functions: {
-              price: () => ({ cents: 999 }),
-              charge: () =>
-                ++charges < 2 ? Effect.fail(new PaymentDeclined()) : Effect.succeed({ id: "ch_1" })
+  it.live("exports nested spans with ids, attempt, status and error tag, and the metrics", () =>
+    Effect.gen(function* () {
+      let charges = 0
+      const checkout = workflow(
+        "checkout",
+        [
+          task("price"),
+          task("charge", {
+            retry: Policy.fixed({ delay: 5, maxAttempts: 3 }) as unknown as {
+              readonly [k: string]: null
             }
+          }),
+          task("mail")
+        ],
+        [connect("price", "cents", "charge", "cents"), connect("charge", "", "mail", "charge")]
+      )
+      // what a user writes: the OTLP layer (and an HttpClient) around their program
+      const Telemetry = Otlp.layerJson({
+        baseUrl,
+        resource: { serviceName: "checkout-service" }
+      }).pipe(Layer.provide(FetchHttpClient.layer))
+      const result = yield* Runtime.execute(
+        checkout,
+        {},
+        {
+          functions: {
+            price: () => ({ cents: 999 }),
+            charge: () =>
+              ++charges < 2 ? Effect.fail(new PaymentDeclined()) : Effect.succeed({ id: "ch_1" }),
+            mail: () => Effect.fail(new MailRejected())
           }
-        ).pipe(
-          Effect.withSpan("POST /checkout"),
-          Effect.provide([sandbox, Metrics.layer]),
-          // closing the layer flushes the exporters
-          Effect.provide(Telemetry)
-        )
-        assert.strictEqual(result.status, "succeeded")
-
-        const spans = otlp.spans()
-        const caller = spans.find((s) => s.name === "POST /checkout")
-        const execution = spans.find((s) => s.name === "weft.execution")
-        assert.isDefined(caller)
-        assert.isDefined(execution)
-        assert.strictEqual(execution?.parentSpanId, caller?.spanId)
-        assert.strictEqual(execution?.traceId, caller?.traceId)
-        assert.strictEqual(attribute(execution?.attributes ?? [], "weft.execution.id"), result.id)
-        assert.strictEqual(attribute(execution?.attributes ?? [], "weft.workflow.id"), "checkout")
-        const nodes = spans.filter((s) => s.name.startsWith("weft.node"))
-        assert.deepStrictEqual(nodes.map((s) => attribute(s.attributes, "weft.node.id")).sort(), [
-          "charge",
-          "price"
-        ])
-        for (const span of nodes) {
-          assert.strictEqual(span.parentSpanId, execution?.spanId)
-          assert.strictEqual(attribute(span.attributes, "weft.execution.id"), result.id)
-          assert.strictEqual(attribute(span.attributes, "weft.node.kind"), "task")
-          assert.strictEqual(attribute(span.attributes, "weft.iteration"), 1)
         }
+      ).pipe(
+        Effect.withSpan("POST /checkout"),
+        Effect.provide([sandbox, Metrics.layer]),
+        // closing the layer flushes the exporters
+        Effect.provide(Telemetry)
+      )
+      assert.strictEqual(result.status, "failed")
 
-        const metrics = otlp.metrics()
-        const metric = (name: string) => {
-          // the last export of a cumulative metric holds the totals
-          const found = metrics.filter((m) => m.name === name).at(-1)
-          assert.isDefined(found, `metric ${name} exported`)
-          return found as OtlpMetric
-        }
-        const points = (m: OtlpMetric) => m.sum?.dataPoints ?? m.histogram?.dataPoints ?? []
-        const value = (p: DataPoint) => Number(p.asInt ?? p.asDouble ?? p.count)
-        const started = metric("weft.executions.started")
-        assert.strictEqual(started.unit, "{execution}")
-        const checkoutStarted = points(started).find(
-          (p) => attribute(p.attributes, "weft.workflow.id") === "checkout"
-        )
-        assert.strictEqual(value(checkoutStarted!), 1)
-        const finished = points(metric("weft.executions.finished")).find(
-          (p) => attribute(p.attributes, "weft.workflow.id") === "checkout"
-        )
-        assert.strictEqual(attribute(finished!.attributes, "weft.status"), "succeeded")
-        const retries = points(metric("weft.node.retries"))
-        assert.deepStrictEqual(
-          retries.map((p) => [
-            attribute(p.attributes, "weft.node.id"),
-            attribute(p.attributes, "weft.error.tag"),
-            value(p)
-          ]),
-          [["charge", "PaymentDeclined", 1]]
-        )
-        const duration = metric("weft.node.duration")
-        assert.strictEqual(duration.unit, "ms")
-        const attemptsByStatus = points(duration)
-          .filter((p) => attribute(p.attributes, "weft.node.id") === "charge")
-          .map((p) => [attribute(p.attributes, "weft.status"), value(p)])
-          .sort()
-        assert.deepStrictEqual(attemptsByStatus, [
-          ["failed", 1],
-          ["succeeded", 1]
+      const spans = otlp.spans()
+      const caller = spans.find((s) => s.name === "POST /checkout")
+      const execution = spans.find((s) => s.name === "weft.execution")
+      assert.isDefined(caller)
+      assert.isDefined(execution)
+      assert.strictEqual(execution?.parentSpanId, caller?.spanId)
+      assert.strictEqual(execution?.traceId, caller?.traceId)
+      assert.strictEqual(attribute(execution?.attributes ?? [], "weft.execution.id"), result.id)
+      assert.strictEqual(attribute(execution?.attributes ?? [], "weft.workflow.id"), "checkout")
+      const nodes = spans.filter((s) => s.name.startsWith("weft.node"))
+      assert.deepStrictEqual(nodes.map((s) => attribute(s.attributes, "weft.node.id")).sort(), [
+        "charge",
+        "mail",
+        "price"
+      ])
+      for (const span of nodes) {
+        assert.strictEqual(span.parentSpanId, execution?.spanId)
+        assert.strictEqual(attribute(span.attributes, "weft.execution.id"), result.id)
+        assert.strictEqual(attribute(span.attributes, "weft.workflow.id"), "checkout")
+        assert.strictEqual(attribute(span.attributes, "weft.node.kind"), "task")
+        assert.strictEqual(attribute(span.attributes, "weft.iteration"), 1)
+      }
+      const node = (id: string) =>
+        nodes.find((s) => attribute(s.attributes, "weft.node.id") === id) as Span
+      const summary = (span: Span) => [
+        attribute(span.attributes, "weft.status"),
+        attribute(span.attributes, "weft.attempt"),
+        attribute(span.attributes, "weft.error.tag")
+      ]
+      assert.deepStrictEqual(summary(node("price")), ["succeeded", 1, undefined])
+      assert.deepStrictEqual(summary(node("charge")), ["succeeded", 2, undefined])
+      assert.deepStrictEqual(summary(node("mail")), ["failed", 1, "MailRejected"])
+      // OTLP status codes: 0 unset, 1 ok, 2 error
+      assert.strictEqual(node("mail").status?.code, 2)
+      assert.notStrictEqual(node("charge").status?.code, 2)
+      const attempts = spans
+        .filter((s) => s.name === "weft.attempt" && s.parentSpanId === node("charge").spanId)
+        .map(summary)
+        .sort()
+      assert.deepStrictEqual(attempts, [
+        ["failed", 1, "PaymentDeclined"],
+        ["succeeded", 2, undefined]
+      ])
+
+      const metrics = otlp.metrics()
+      const metric = (name: string) => {
+        // the last export of a cumulative metric holds the totals
+        const found = metrics.filter((m) => m.name === name).at(-1)
+        assert.isDefined(found, `metric ${name} exported`)
+        return found as OtlpMetric
+      }
+      const points = (m: OtlpMetric) => m.sum?.dataPoints ?? m.histogram?.dataPoints ?? []
+      const value = (p: DataPoint) => Number(p.asInt ?? p.asDouble ?? p.count)
+      const started = metric("weft.executions.started")
+      assert.strictEqual(started.unit, "{execution}")
+      const checkoutStarted = points(started).find(
+        (p) => attribute(p.attributes, "weft.workflow.id") === "checkout"
+      )
+      assert.strictEqual(value(checkoutStarted!), 1)
+      const finished = points(metric("weft.executions.finished")).find(
+        (p) => attribute(p.attributes, "weft.workflow.id") === "checkout"
+      )
+      assert.strictEqual(attribute(finished!.attributes, "weft.status"), "failed")
+      const retries = points(metric("weft.node.retries"))
+      assert.deepStrictEqual(
+        retries.map((p) => [
+          attribute(p.attributes, "weft.node.id"),
+          attribute(p.attributes, "weft.error.tag"),
+          value(p)
+        ]),
+        [["charge", "PaymentDeclined", 1]]
+      )
+      const duration = metric("weft.node.duration")
+      assert.strictEqual(duration.unit, "ms")
+      const attemptsByStatus = points(duration)
+        .map((p) => [
+          attribute(p.attributes, "weft.node.id"),
+          attribute(p.attributes, "weft.status"),
+          value(p)
         ])
-      })
+        .sort()
+      assert.deepStrictEqual(attemptsByStatus, [
+        ["charge", "failed", 1],
+        ["charge", "succeeded", 1],
+        ["mail", "failed", 1],
+        ["price", "succeeded", 1]
+      ])
+    })
   )
 })

@@ -83,13 +83,34 @@ const runCheckout = Effect.gen(function* () {
   return yield* Fiber.join(fiber)
 }).pipe(Effect.provide([sandbox, TestClock.layer()]))
 
+// two 50 ms tasks on a runtime that runs one attempt at a time: b queues behind a
+const contention = Effect.gen(function* () {
+  const runtime = Runtime.make({ concurrency: 1 })
+  const fiber = yield* Effect.forkChild(
+    runtime.execute(
+      workflow("contention", [task("a"), task("b")]),
+      {},
+      {
+        functions: {
+          a: () => Effect.as(Effect.sleep(50), 1),
+          b: () => Effect.as(Effect.sleep(50), 2)
+        }
+      }
+    )
+  )
+  yield* TestClock.adjust(1_000)
+  return yield* Fiber.join(fiber)
+}).pipe(Effect.provide([sandbox, TestClock.layer()]))
+
 const kinds = (row: Timeline.Row | undefined) => row?.bars.map((bar) => bar.kind)
 
 describe("Timeline", () => {
   let result: ExecutionResult.ExecutionResult
+  let queued: ExecutionResult.ExecutionResult
 
   beforeAll(async () => {
     result = await Effect.runPromise(runCheckout)
+    queued = await Effect.runPromise(contention)
   })
 
   it("draws every attempt and backoff on the execution's own time axis", () => {
@@ -136,6 +157,18 @@ describe("Timeline", () => {
     assert.deepStrictEqual(kinds(rows.get("audit")), ["succeeded"])
   })
 
+  it("shows the time an attempt queued for a runtime permit before its bar", () => {
+    const b = Timeline.rows(queued).find((row) => row.nodeId === "b")
+    assert.deepStrictEqual(
+      b?.bars.map((bar) => [bar.kind, bar.start, bar.end]),
+      [
+        ["queued", 0, 50],
+        ["succeeded", 50, 100]
+      ]
+    )
+    assert.strictEqual(b?.bars[0]?.label, "queued for attempt 1")
+  })
+
   it("renders a self-contained page that escapes what the nodes said", () => {
     const html = Timeline.render([{ title: "Checkout <1>", result }], { title: "CI run 412" })
     assert.notMatch(html, /<script|<link|<img|https?:\/\//)
@@ -156,7 +189,10 @@ describe("Timeline", () => {
         throw new Error(
           `no browser at ${executablePath}: install Debian's chromium (apt-get update && apt-get install -y chromium; .ci/run does) or set WEFT_CHROMIUM`
         )
-      html = Timeline.render([{ title: "Checkout", result }])
+      html = Timeline.render([
+        { title: "Checkout", result },
+        { title: "Contention", result: queued }
+      ])
       browser = await chromium.launch({
         executablePath,
         args: [
@@ -189,12 +225,15 @@ describe("Timeline", () => {
       })
       await page.setContent(html, { waitUntil: "load" })
 
-      for (const [nodeId, node] of Object.entries(result.nodes)) {
-        const bars = page.locator(`.row[data-node-id="${nodeId}"] .bar.attempt`)
-        assert.strictEqual(await bars.count(), node.attempts, `attempt bars of ${nodeId}`)
-        for (const box of await Promise.all((await bars.all()).map((bar) => bar.boundingBox())))
-          assert.isAtLeast(box?.width ?? 0, 3, `${nodeId}: even an instant attempt stays visible`)
-      }
+      for (const execution of [result, queued])
+        for (const [nodeId, node] of Object.entries(execution.nodes)) {
+          const bars = page.locator(
+            `section[data-execution-id="${execution.id}"] .row[data-node-id="${nodeId}"] .bar.attempt`
+          )
+          assert.strictEqual(await bars.count(), node.attempts, `attempt bars of ${nodeId}`)
+          for (const box of await Promise.all((await bars.all()).map((bar) => bar.boundingBox())))
+            assert.isAtLeast(box?.width ?? 0, 3, `${nodeId}: even an instant attempt stays visible`)
+        }
       assert.strictEqual(await page.locator(".row[data-node-id='receipt'] .bar.skipped").count(), 1)
       assert.isTrue(await page.locator(".row[data-node-id='receipt'] .skip-label").isVisible())
 

@@ -12,6 +12,7 @@ import { toJson } from "./errors.js"
 import type { Json } from "./model.js"
 import type { PlanNode } from "./plan.js"
 import type { ExecutionState, RegisteredFunction } from "./state.js"
+import { traceAttempt } from "./spans.js"
 import { runTask } from "./task.js"
 
 /** What an attempt emits goes to the trace and into its record (re-emitted on replay). */
@@ -164,7 +165,8 @@ export const runAttempt = <B = AttemptRecord>(
   }
   const semaphore = state.config.semaphore
   if (semaphore === undefined) {
-    return Effect.matchCauseEffect(start(run, attempt, scope, state.now()), handlers)
+    const body = start(run, attempt, scope, state.now())
+    return Effect.matchCauseEffect(state.spans ? traceAttempt(run, attempt, body) : body, handlers)
   }
   // the runtime-wide limit counts attempts executing: not a retry backoff, not a wait (waits.ts)
   const requested = state.now()
@@ -172,7 +174,10 @@ export const runAttempt = <B = AttemptRecord>(
     Effect.ensuring(
       Effect.andThen(
         takePermit(scope, run.node.index),
-        Effect.suspend(() => start(run, attempt, scope, requested))
+        Effect.suspend(() => {
+          const body = start(run, attempt, scope, requested)
+          return state.spans ? traceAttempt(run, attempt, body) : body
+        })
       ),
       Effect.suspend(() => scope.releaseHeld(semaphore))
     ),

@@ -12,6 +12,7 @@ import {
 import { toJson } from "./errors.js"
 import { toNodeError } from "./nodeErrors.js"
 import { NodeRun, runAttempt } from "./attempt.js"
+import { traceNode } from "./spans.js"
 import type { Json } from "./model.js"
 import { attempts, type NodeOutcome, policyFor, settle } from "./retries.js"
 import { type ExecutionState, type RegisteredFunction, RUNNING, SUCCEEDED } from "./state.js"
@@ -55,7 +56,9 @@ export const runNode = (
     if (Number.isNaN(state.startedAt[index]!)) state.startedAt[index] = started
     state.iterations[index] = iteration
     let attempt = 0
+    let failedWith: ExecutionError | undefined
     const fail = (error: ExecutionError): Effect.Effect<boolean> => {
+      failedWith = error
       state.recordError(index, error, iteration, attempt)
       return Effect.succeed(false)
     }
@@ -165,14 +168,16 @@ export const runNode = (
             }
           })
     return state.spans
-      ? Effect.withSpan(recorded, `weft.node ${nodeId}`, {
-          attributes: {
+      ? traceNode(
+          recorded,
+          {
             "weft.execution.id": state.executionId,
+            "weft.workflow.id": state.workflowId,
             "weft.node.id": nodeId,
             "weft.node.kind": spec.kind,
             "weft.iteration": iteration
           },
-          captureStackTrace: false
-        })
+          () => ({ attempts: attempt, error: failedWith })
+        )
       : recorded
   })
