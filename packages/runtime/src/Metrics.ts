@@ -12,6 +12,7 @@
  * | `weft.node.duration` | histogram | `ms` | `weft.workflow.id`, `weft.node.id`, `weft.status` |
  * | `weft.node.retries` | counter | `{retry}` | `weft.workflow.id`, `weft.node.id`, `weft.error.tag` |
  * | `weft.node.timeouts` | counter | `{timeout}` | `weft.workflow.id`, `weft.node.id` |
+ * | `weft.node.queue.duration` | histogram | `ms` | `weft.workflow.id`, `weft.node.id` |
  *
  * @since 0.1.0
  */
@@ -115,6 +116,28 @@ export const nodeTimeouts: Metric.Counter<number> = Metric.counter("weft.node.ti
   incremental: true
 })
 
+/**
+ * Time node attempts waited for a runtime permit or a sandbox worker before they ran, in
+ * milliseconds (`weft.workflow.id`, `weft.node.id`); attempts that did not wait are not recorded.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@weft/runtime"
+ * import { Effect, Metric } from "effect"
+ * const queuedAttempts = Effect.map(Metric.value(Metrics.nodeQueueDuration), (state) => state.count)
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export const nodeQueueDuration: Metric.Histogram<number> = Metric.histogram(
+  "weft.node.queue.duration",
+  {
+    description: "Time Weft node attempts queued for a runtime permit or a sandbox worker",
+    attributes: { unit: "ms" },
+    boundaries: Metric.exponentialBoundaries({ start: 1, factor: 4, count: 10 })
+  }
+)
+
 type Series = <I, S>(
   metric: Metric.Metric<I, S>,
   labels: Record<string, string>
@@ -193,6 +216,12 @@ export const observer = (
         break
       case "node-started":
         running.set(`${event.executionId}\u0000${event.nodeId}`, event.at)
+        if (event.queuedMillis !== undefined && event.queuedMillis > 0)
+          update(
+            nodeQueueDuration,
+            { "weft.workflow.id": workflowId, "weft.node.id": event.nodeId },
+            event.queuedMillis
+          )
         break
       case "node-succeeded":
         attemptEnded(event, workflowId, "succeeded")
