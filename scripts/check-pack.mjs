@@ -78,6 +78,14 @@ for (const { dir, manifest } of packages) {
   execFileSync("tar", ["-xzf", tarball, "-C", target, "--strip-components=1"])
   const packed = JSON.parse(fs.readFileSync(path.join(target, "package.json"), "utf8"))
   if (packed.license !== "MIT") fail(`${manifest.name}: license is ${packed.license}, not MIT`)
+  // every public module (src/<Module>.ts) is importable as "<name>/<Module>", and nothing else
+  const publicModules = fs
+    .readdirSync(path.join(dir, "src"))
+    .filter((file) => /^[A-Z]\w*\.ts$/.test(file))
+    .map((file) => `./${file.slice(0, -3)}`)
+  for (const subpath of publicModules)
+    if (packed.exports?.[subpath] === undefined)
+      fail(`${manifest.name}: exports has no "${subpath}" for src/${subpath.slice(2)}.ts`)
   if (packed.exports?.["./*"] !== undefined)
     fail(`${manifest.name}: exports "./*" exposes dist's chunk files`)
   if (packed.repository !== undefined && /example\.invalid/.test(JSON.stringify(packed.repository)))
@@ -129,6 +137,7 @@ import { Sandbox } from "@weft/sandbox"
 import { Matchers, workflowTest } from "@weft/testing"
 import { Effect } from "effect"
 import { expect } from "vitest"
+${packages.map(({ manifest }, i) => `export * as package${i} from "${manifest.name}"`).join("\n")}
 
 const checkout = Workflow.make("checkout")
   .code("price", "return { cents: 999 }")
