@@ -235,11 +235,15 @@ if (cjs.status === 0 || !requireError.test(cjs.stderr))
   )
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1)
+// WEFT_PACK_KEEP=1 keeps the temporary project of a failed check for a look
+const keep = failures.length > 0 && process.env.WEFT_PACK_KEEP === "1"
+if (!keep) fs.rmSync(work, { recursive: true, force: true })
 if (failures.length > 0) {
-  console.error(`pack check: ${failures.length} problem(s) in ${work}\n- ${failures.join("\n- ")}`)
+  console.error(
+    `pack check: ${failures.length} problem(s)${keep ? ` (project kept in ${work})` : " (WEFT_PACK_KEEP=1 keeps the project)"}\n- ${failures.join("\n- ")}`
+  )
   process.exit(1)
 }
-fs.rmSync(work, { recursive: true, force: true })
 console.log(
   `pack check: ${packages.length} tarballs installed into a fresh project; consumer type-checks under nodenext and bundler with skipLibCheck: false; ESM run ok; require() refused as documented (${seconds}s)`
 )
