@@ -153,7 +153,11 @@ export interface ExecuteOptions {
 export interface RunOptions extends ExecuteOptions {
   /** Aborting cancels the run; the Promise resolves with a `cancelled` result. */
   readonly signal?: AbortSignal
-  /** The sandbox for code nodes (default: `Sandbox.layerQuickJs()` from `@weft/sandbox`), built on a run's first code node and released with the run. */
+  /**
+   * The sandbox for code nodes, built on a run's first code node and released with the run.
+   * Default: the process-wide `Sandbox.layerShared` of `@weft/sandbox` — one worker pool reused by
+   * every run, its idle workers unref'd so the process can exit; `Sandbox.closeShared()` stops it.
+   */
   readonly sandbox?: Layer.Layer<Sandbox>
   /**
    * Log at this level and above (retries are `Info`, node failures `Warn`) with Effect's default
@@ -446,7 +450,9 @@ class RuntimeImpl implements Runtime {
   run: Run = (workflow, params, options = {}) => this.launch(workflow, params, options).result
 
   launch = (workflow: Workflow, params?: Params, options: RunOptions = {}): RunningExecution => {
-    const layer = lazySandbox(options.sandbox ?? SandboxModule.layerQuickJs())
+    // the process-wide sandbox by default: one worker pool for every run, started on the first
+    // code node, idle workers unref'd (Sandbox.closeShared() stops it)
+    const layer = lazySandbox(options.sandbox ?? SandboxModule.layerShared)
     const control = new ControlImpl(options.executionId ?? inMemory.executionId())
     const signal = options.signal
     const abort = () => control.requestCancel()
@@ -579,8 +585,8 @@ export const execute: Execute = defaultRuntime.execute
 export const start: Runtime["start"] = defaultRuntime.start
 
 /**
- * Runs a workflow as a Promise, with a fresh QuickJS sandbox per run (pass `sandbox` to choose
- * another). Resolves with the result (`cancelled` when `signal` aborts); rejects only with
+ * Runs a workflow as a Promise, with code nodes in the process-wide shared sandbox
+ * (`Sandbox.layerShared`; pass `sandbox` to choose another). Resolves with the result (`cancelled` when `signal` aborts); rejects only with
  * `failOnError: true`.
  *
  * @example

@@ -104,6 +104,8 @@ export type TraceEvent =
     })
   | (Base & { readonly type: "node-emitted"; readonly nodeId: string; readonly event: Json })
   | (Base & { readonly type: "node-waiting"; readonly nodeId: string; readonly waitingFor: string })
+  /** The wait is over and the node holds its slot (and runtime permit) again: it executes. */
+  | (Base & { readonly type: "node-resumed"; readonly nodeId: string; readonly waited: number })
   | (Base & {
       readonly type: "resource-acquired"
       readonly resource: string
@@ -293,6 +295,8 @@ const describe = (event: TraceEvent): string => {
       return `node ${event.nodeId} emitted ${JSON.stringify(event.event)}`
     case "node-waiting":
       return `node ${event.nodeId} waiting for ${event.waitingFor}`
+    case "node-resumed":
+      return `node ${event.nodeId} resumed after ${event.waited}ms`
     case "resource-acquired":
       return `resource ${event.resource} acquired (by ${event.nodeId})`
     case "resource-released":

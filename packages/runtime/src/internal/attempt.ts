@@ -22,6 +22,7 @@ export class AttemptScope {
   logs: ReadonlyArray<string> | undefined = undefined
   started = 0
   queued = 0
+  startedEmitted = false
   /** Holds one of the runtime-wide permits (`Runtime.make({ concurrency })`). */
   holdsPermit = false
   private releasedForWait = false
@@ -225,7 +226,42 @@ const failed = (
   return failure(scope.started, ended, scope.queued, scope, error)
 }
 
-/** The attempt's body, from the moment it runs: both limits start now, not while it queued. */
+/** Records that the attempt runs now, after `queued` ms in queues; emits node-started. */
+export const markStarted = (scope: AttemptScope, attempt: number, queued: number): void => {
+  const state = scope.state
+  const run = scope.run
+  const started = state.now()
+  scope.started = started
+  scope.queued = queued
+  scope.startedEmitted = true
+  if (queued > 0) state.queuedMillis[run.node.index]! += queued
+  scope.emit(
+    queued > 0
+      ? {
+          type: "node-started",
+          at: started,
+          executionId: state.executionId,
+          nodeId: run.node.id,
+          iteration: run.iteration,
+          attempt,
+          queuedMillis: queued
+        }
+      : {
+          type: "node-started",
+          at: started,
+          executionId: state.executionId,
+          nodeId: run.node.id,
+          iteration: run.iteration,
+          attempt
+        }
+  )
+}
+
+/**
+ * The attempt's body, from the moment it holds its permit. A task runs at once, so its limits
+ * start now; a code node may still queue for a sandbox worker, so code.ts starts them (and
+ * emits node-started) when the guest starts.
+ */
 const start = (
   run: NodeRun,
   attempt: number,
@@ -234,50 +270,43 @@ const start = (
 ): Effect.Effect<Json, unknown> => {
   const { state, node, fn, inputs, iteration } = run
   const nodeId = node.id
-  const started = state.now()
-  const queued = started - requested
-  scope.started = started
-  scope.queued = queued
-  if (queued > 0) state.queuedMillis[node.index]! += queued
-  scope.emit(
-    queued > 0
-      ? {
-          type: "node-started",
-          at: started,
-          executionId: state.executionId,
-          nodeId,
-          iteration,
-          attempt,
-          queuedMillis: queued
-        }
-      : {
-          type: "node-started",
-          at: started,
-          executionId: state.executionId,
-          nodeId,
-          iteration,
-          attempt
-        }
-  )
-  let live =
-    fn !== undefined
-      ? runTask(state, scope, node, fn, inputs, iteration, attempt)
-      : runCode(
-          state,
-          scope,
-          node,
-          (node.node as { readonly source: string }).source,
-          inputs,
-          attempt
-        )
+  const permitQueue = state.now() - requested
   const scheduler = state.scheduler
-  if (scheduler !== inMemory) {
-    live = scheduler.runNode(
-      { executionId: state.executionId, workflowId: state.workflowId, nodeId, iteration, attempt },
-      live
+  const hooked = (live: Effect.Effect<Json, unknown>) =>
+    scheduler === inMemory
+      ? live
+      : scheduler.runNode(
+          {
+            executionId: state.executionId,
+            workflowId: state.workflowId,
+            nodeId,
+            iteration,
+            attempt
+          },
+          live
+        )
+  if (fn !== undefined) {
+    markStarted(scope, attempt, permitQueue)
+    return withLimits(
+      run,
+      attempt,
+      hooked(runTask(state, scope, node, fn, inputs, iteration, attempt))
     )
   }
-  const timeout = node.timeout
+  const source = (node.node as { readonly source: string }).source
+  const live = hooked(runCode(state, scope, node, source, inputs, attempt, permitQueue))
+  // a scheduler may replace the guest (fault injection): then the limits bound its stand-in
+  return scheduler === inMemory ? live : withLimits(run, attempt, live)
+}
+
+/** The node's `timeout` and the policy's `attemptTimeout` around an attempt that runs now. */
+export const withLimits = (
+  run: NodeRun,
+  attempt: number,
+  live: Effect.Effect<Json, unknown>
+): Effect.Effect<Json, unknown> => {
+  const nodeId = run.node.id
+  const timeout = run.node.timeout
   if (timeout !== undefined) {
     live = Effect.timeoutOrElse(live, {
       duration: timeout,

@@ -65,7 +65,7 @@ export class ResourceRegistry {
       // each resource gets its own scope, closed by one finalizer of the run's scope: releases still
       // run in reverse order of acquisition, and one that fails is recorded, not a defect of the run
       const own = Scope.makeUnsafe()
-      return Scope.addFinalizerExit(this.scope, (exit) =>
+      const acquisition = Scope.addFinalizerExit(this.scope, (exit) =>
         Scope.close(own, exit).pipe(
           Effect.catchCause((cause) =>
             Effect.sync(() =>
@@ -105,6 +105,12 @@ export class ResourceRegistry {
             return Deferred.failCause(deferred, exit.cause)
           })
         )
+      )
+      // the acquisition belongs to the run, not to the node that asked first: a node that times
+      // out (or is interrupted) stops waiting, and the others still get the resource
+      return Effect.andThen(
+        Effect.forkIn(acquisition, this.scope, { startImmediately: true }),
+        Deferred.await(deferred)
       )
     })
   }

@@ -54,6 +54,7 @@ export const waiting = <A, E>(
 ): Effect.Effect<A, E> =>
   Effect.suspend(() => {
     state.beginWait(index, what, scope, bounded)
+    const began = state.now()
     const token = { suspended: true }
     state.suspended++
     state.notify()
@@ -63,6 +64,18 @@ export const waiting = <A, E>(
       Effect.flatMap((exit) =>
         resumeSlot(state, token).pipe(
           Effect.andThen(scope.retakePermit(index)),
+          Effect.andThen(
+            Effect.sync(() => {
+              const at = state.now()
+              scope.emit({
+                type: "node-resumed",
+                at,
+                executionId: state.executionId,
+                nodeId: state.plan.nodes[index]!.id,
+                waited: at - began
+              })
+            })
+          ),
           Effect.andThen(exit)
         )
       ),
