@@ -83,7 +83,7 @@ const loadWorkflow = (
   const json = readJsonFile(file, "workflow file", cwd)
   const shown = display(file, cwd)
   const decoded = Effect.runSync(
-    Effect.result(Workflow.fromJSON(json, { checkSyntax: Sandbox.checkSyntax }))
+    Effect.result(Workflow.fromJSON(json, { checkSyntax: Sandbox.syntaxMessage }))
   )
   if (decoded._tag === "Failure") {
     const issues = decoded.failure.issues

@@ -17,7 +17,7 @@ describe("workflows/*.json", () => {
 
     it(`${demo.file} reads back as the same, valid workflow`, () => {
       const text = readFileSync(path.join(appDir, demo.file), "utf8")
-      const workflow = Effect.runSync(Workflow.fromJSON(text, { checkSyntax: Sandbox.checkSyntax }))
+      const workflow = Effect.runSync(Workflow.fromJSON(text, { checkSyntax: Sandbox.syntaxMessage }))
       expect(Workflow.toJSON(workflow)).toEqual(Workflow.toJSON(demo.workflow))
     })
   }

@@ -117,7 +117,7 @@ export const workflow = Workflow.make("checkout", {
   .connect("validate_cart", "", "record_order", "cart")
   .connect("charge", "", "record_order", "charge")
   .timeout("60 seconds")
-  .build({ checkSyntax: Sandbox.checkSyntax })
+  .build({ checkSyntax: Sandbox.syntaxMessage })
 
 /** Sample params: the order (workflow-wide) and the price node's scoped tax rate. */
 export const params: JsonObject = {

@@ -98,7 +98,7 @@ export const workflow = Workflow.make("nightly-etl", {
   .connect("transform", "", "report", "transformed")
   .connect("load", "", "report", "loaded")
   .timeout("5 minutes")
-  .build({ checkSyntax: Sandbox.checkSyntax })
+  .build({ checkSyntax: Sandbox.syntaxMessage })
 
 export const params: JsonObject = { date: sampleDay }
 

@@ -83,7 +83,7 @@ export const workflow = Workflow.make("monitoring", {
     onMaxIterations: "fail"
   })
   .timeout("30 seconds")
-  .build({ checkSyntax: Sandbox.checkSyntax })
+  .build({ checkSyntax: Sandbox.syntaxMessage })
 
 export const params: JsonObject = {
   host: "web-1",
