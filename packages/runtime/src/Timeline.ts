@@ -11,12 +11,13 @@ import type { NodeStatus, TraceEvent } from "./Trace.js"
 
 /**
  * What a bar shows: an attempt and how it ended, the time an attempt queued for a runtime permit
- * or a sandbox worker, a retry's backoff wait, or the point where a node was skipped.
+ * or a sandbox worker, a wait inside an attempt (`waitForResult`, `nextEvent`, `sleep`: the node
+ * gave its slot back meanwhile), a retry's backoff wait, or the point where a node was skipped.
  *
  * @example
  * ```ts
  * import type { Timeline } from "@weft/runtime"
- * const isWait = (kind: Timeline.BarKind) => kind === "backoff" || kind === "queued"
+ * const isWait = (kind: Timeline.BarKind) => kind === "backoff" || kind === "queued" || kind === "waiting"
  * ```
  * @since 0.1.0
  * @category models
@@ -29,6 +30,7 @@ export type BarKind =
   | "cancelled"
   | "backoff"
   | "queued"
+  | "waiting"
   | "skipped"
 
 /**
@@ -157,7 +159,25 @@ export const rows = (result: ExecutionResult): ReadonlyArray<Row> => {
     }
     return list
   }
+  const waits = new Map<string, { readonly start: number; readonly what: string }>()
+  const endWait = (nodeId: string, at: number) => {
+    const wait = waits.get(nodeId)
+    const attempt = open.get(nodeId)
+    if (wait === undefined) return
+    waits.delete(nodeId)
+    const end = Math.max(wait.start, at - origin)
+    barsOf(nodeId).push({
+      kind: "waiting",
+      start: wait.start,
+      end,
+      iteration: attempt?.iteration ?? 1,
+      attempt: attempt?.attempt ?? 1,
+      label: `waiting for ${wait.what}`,
+      detail: `${formatMillis(end - wait.start)}, its slot given back to other nodes meanwhile`
+    })
+  }
   const close = (nodeId: string, at: number, kind: BarKind, detail?: string) => {
+    endWait(nodeId, at)
     const started = open.get(nodeId)
     if (started === undefined) return
     open.delete(nodeId)
@@ -225,6 +245,12 @@ export const rows = (result: ExecutionResult): ReadonlyArray<Row> => {
           event.reason
         )
         break
+      case "node-waiting":
+        waits.set(event.nodeId, { start: event.at - origin, what: event.waitingFor })
+        break
+      case "node-resumed":
+        endWait(event.nodeId, event.at)
+        break
       case "node-skipped": {
         const at = event.at - origin
         barsOf(event.nodeId).push({
@@ -260,7 +286,7 @@ export const rows = (result: ExecutionResult): ReadonlyArray<Row> => {
 }
 
 const isAttemptKind = (kind: BarKind): boolean =>
-  kind !== "backoff" && kind !== "queued" && kind !== "skipped"
+  kind !== "backoff" && kind !== "queued" && kind !== "waiting" && kind !== "skipped"
 
 const escapeHtml = (text: string): string =>
   text
@@ -293,6 +319,7 @@ const outcome: Record<BarKind, string> = {
   cancelled: "cancelled",
   backoff: "",
   queued: "",
+  waiting: "",
   skipped: ""
 }
 
@@ -380,6 +407,8 @@ h2 small, .label small, .hint { color: #656d76; font-weight: normal; }
 .bar.failed { background: #cf222e; } .bar.timed-out { background: #a40e26; } .bar.cancelled { background: #8c959f; }
 .bar.backoff { background: repeating-linear-gradient(45deg, #f6e7b0 0 4px, #fff 4px 8px); border: 1px dashed #d4a72c; min-width: 0; }
 .bar.queued { background: repeating-linear-gradient(90deg, #afb8c1 0 2px, transparent 2px 5px); height: 40%; top: 30%; min-width: 0; }
+.bar.waiting { background: repeating-linear-gradient(-45deg, #ffffffd9 0 3px, #ffffff59 3px 6px); height: 70%; top: 15%; min-width: 0; z-index: 2; }
+.legend i.waiting-sample { background: repeating-linear-gradient(-45deg, #ffffffd9 0 3px, #ffffff59 3px 6px), #2da44e; }
 .bar.skipped { width: auto; min-width: 0; border-left: 2px dashed #8c959f; border-radius: 0; padding-left: .35rem; }
 .bar.skipped.skip-left { transform: translateX(-100%); border-left: 0; border-right: 2px dashed #8c959f; padding: 0 .35rem 0 0; }
 .skip-label { font-size: 11px; color: #656d76; font-style: italic; line-height: 1.1rem; white-space: nowrap; }
@@ -432,7 +461,7 @@ export const render = (
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<ul class="legend"><li><i class="bar succeeded"></i>attempt succeeded</li><li><i class="bar retried"></i>attempt failed, retried</li><li><i class="bar backoff"></i>backoff wait</li><li><i class="bar queued"></i>queued for a permit or worker</li><li><i class="bar failed"></i>failed</li><li><i class="bar timed-out"></i>timed out</li><li><i class="bar cancelled"></i>cancelled</li><li><i class="bar skipped"></i>skipped</li></ul>
+<ul class="legend"><li><i class="bar succeeded"></i>attempt succeeded</li><li><i class="bar retried"></i>attempt failed, retried</li><li><i class="bar backoff"></i>backoff wait</li><li><i class="bar queued"></i>queued for a permit or worker</li><li><i class="bar attempt succeeded waiting-sample"></i>waiting inside an attempt</li><li><i class="bar failed"></i>failed</li><li><i class="bar timed-out"></i>timed out</li><li><i class="bar cancelled"></i>cancelled</li><li><i class="bar skipped"></i>skipped</li></ul>
 <p class="hint">Hover or focus a bar for its attempt, timing and error. Times are relative to each execution's start.</p>
 ${sections.map(sectionHtml).join("\n")}
 </body>

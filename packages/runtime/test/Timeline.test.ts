@@ -5,7 +5,7 @@ import { Policy } from "@weft/retry"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { type Browser, chromium } from "playwright-core"
-import { type ExecutionResult, Runtime, Timeline } from "../src/index.js"
+import { type ExecutionResult, Runtime, Timeline, type Trace } from "../src/index.js"
 import { connect, sandbox, task, workflow } from "./helpers.js"
 
 class PaymentDeclined {
@@ -102,6 +102,57 @@ const contention = Effect.gen(function* () {
   return yield* Fiber.join(fiber)
 }).pipe(Effect.provide([sandbox, TestClock.layer()]))
 
+// a node that waits 80 ms for another node's result inside its attempt
+const waitTrace: ReadonlyArray<Trace.TraceEvent> = [
+  { type: "execution-started", at: 1000, executionId: "w", workflowId: "waits" },
+  {
+    type: "node-started",
+    at: 1000,
+    executionId: "w",
+    nodeId: "join",
+    iteration: 1,
+    attempt: 1
+  },
+  {
+    type: "node-waiting",
+    at: 1010,
+    executionId: "w",
+    nodeId: "join",
+    waitingFor: "the result of node fetch"
+  },
+  { type: "node-resumed", at: 1090, executionId: "w", nodeId: "join", waited: 80 },
+  {
+    type: "node-succeeded",
+    at: 1100,
+    executionId: "w",
+    nodeId: "join",
+    iteration: 1,
+    attempt: 1,
+    duration: 100
+  },
+  {
+    type: "execution-finished",
+    at: 1100,
+    executionId: "w",
+    workflowId: "waits",
+    status: "succeeded",
+    duration: 100
+  }
+]
+const waits = {
+  id: "w",
+  workflowId: "waits",
+  status: "succeeded",
+  outputs: { join: null },
+  nodes: { join: { nodeId: "join", status: "succeeded", attempts: 1, iterations: 1 } },
+  errors: [],
+  trace: waitTrace,
+  startedAt: 1000,
+  finishedAt: 1100,
+  duration: 100,
+  counts: { join: 1 }
+} satisfies ExecutionResult.ExecutionResult
+
 const kinds = (row: Timeline.Row | undefined) => row?.bars.map((bar) => bar.kind)
 
 describe("Timeline", () => {
@@ -169,6 +220,17 @@ describe("Timeline", () => {
     assert.strictEqual(b?.bars[0]?.label, "queued for attempt 1")
   })
 
+  it("draws a wait inside an attempt over its bar, with what it waited for", () => {
+    const join = Timeline.rows(waits)[0]
+    assert.deepStrictEqual(
+      join?.bars.map((bar) => [bar.kind, bar.start, bar.end, bar.label]),
+      [
+        ["waiting", 10, 90, "waiting for the result of node fetch"],
+        ["succeeded", 0, 100, "attempt 1"]
+      ]
+    )
+  })
+
   it("renders a self-contained page that escapes what the nodes said", () => {
     const html = Timeline.render([{ title: "Checkout <1>", result }], { title: "CI run 412" })
     assert.notMatch(html, /<script|<link|<img|https?:\/\//)
@@ -191,7 +253,8 @@ describe("Timeline", () => {
         )
       html = Timeline.render([
         { title: "Checkout", result },
-        { title: "Contention", result: queued }
+        { title: "Contention", result: queued },
+        { title: "Waits", result: waits }
       ])
       browser = await chromium.launch({
         executablePath,
@@ -225,7 +288,7 @@ describe("Timeline", () => {
       })
       await page.setContent(html, { waitUntil: "load" })
 
-      for (const execution of [result, queued])
+      for (const execution of [result, queued, waits])
         for (const [nodeId, node] of Object.entries(execution.nodes)) {
           const bars = page.locator(
             `section[data-execution-id="${execution.id}"] .row[data-node-id="${nodeId}"] .bar.attempt`
