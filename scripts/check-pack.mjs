@@ -240,7 +240,7 @@ const keep = failures.length > 0 && process.env.WEFT_PACK_KEEP === "1"
 if (!keep) fs.rmSync(work, { recursive: true, force: true })
 if (failures.length > 0) {
   console.error(
-    `pack check: ${failures.length} problem(s)${keep ? ` (project kept in ${work})` : " (WEFT_PACK_KEEP=1 keeps the project)"}\n- ${failures.join("\n- ")}`
+    `pack check: ${failures.length} problem(s)${keep ? ` (project kept in ${work})` : " (WEFT_PACK_KEEP=1 keeps the project)"}\n- ${failures.join("\n- ")}\n(exports, LICENSE and repository: node scripts/sync-package-metadata.mjs fixes them)`
   )
   process.exit(1)
 }
