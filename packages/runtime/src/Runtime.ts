@@ -35,6 +35,7 @@ import {
   sendEvent,
   type TaskContextShape
 } from "./internal/engine.js"
+import { KeyedLimiter } from "./internal/keyed.js"
 import { lazySandbox } from "./internal/lazySandbox.js"
 import type { Json, WorkflowData } from "./internal/model.js"
 import * as Metrics from "./Metrics.js"
@@ -189,8 +190,16 @@ export interface RunOptions extends ExecuteOptions {
  */
 export interface Execution {
   readonly id: string
-  /** Delivers an event to the execution (taken by a code node's `await nextEvent(timeout)`). */
-  readonly send: (event: Json) => Effect.Effect<void>
+  /**
+   * Delivers an event to the execution. `send(name, payload)` sends a named event: it completes
+   * one event node waiting for `name` (or a code node's `await nextEvent(name)`), or waits in
+   * that name's queue until one does. `send(event)` sends an unnamed event (taken by
+   * `await nextEvent()` / `nextEvent(timeout)`).
+   */
+  readonly send: {
+    (name: string, payload: Json): Effect.Effect<void>
+    (event: Json): Effect.Effect<void>
+  }
   /** Trace events so far, then live ones until the execution finishes. */
   readonly events: Stream.Stream<TraceEvent>
   /** The trace so far. */
@@ -310,8 +319,11 @@ export interface Runtime {
  */
 export interface RunningExecution {
   readonly id: string
-  /** Delivers an event (taken by a code node's `await nextEvent(timeout)`). */
-  readonly send: (event: Json) => void
+  /** Delivers an event: `send(name, payload)` a named one, `send(event)` an unnamed one (see {@link Execution.send}). */
+  readonly send: {
+    (name: string, payload: Json): void
+    (event: Json): void
+  }
   /** Resolves with the result (rejects only with `failOnError: true`). */
   readonly result: Promise<ExecutionResult>
   /** Cancels the execution and resolves with its `cancelled` result. */
@@ -333,6 +345,7 @@ class RuntimeImpl implements Runtime {
   private readonly functionTable = new Map<string, RegisteredFunction>()
   private readonly resourceTable: Record<string, ResourceInput> = {}
   private readonly semaphore: Semaphore.Semaphore | undefined
+  private readonly keyed = new KeyedLimiter()
 
   constructor(options: RuntimeOptions) {
     for (const [name, fn] of Object.entries(options.functions ?? {}))
@@ -372,6 +385,7 @@ class RuntimeImpl implements Runtime {
           ? { ...this.resourceTable }
           : { ...this.resourceTable, ...options.resources },
       semaphore: this.semaphore,
+      keyed: this.keyed,
       onEvent: options.onEvent,
       concurrency: options.concurrency
     }
@@ -431,9 +445,9 @@ class RuntimeImpl implements Runtime {
       )
       const execution: Execution = {
         id: control.executionId,
-        send: (event) =>
+        send: (...args: [Json] | [string, Json]) =>
           Effect.clockWith((clock) =>
-            Effect.sync(() => sendEvent(control, event, clock.currentTimeMillisUnsafe()))
+            Effect.sync(() => deliver(control, args, clock.currentTimeMillisUnsafe()))
           ),
         events: eventsOf(control),
         trace: () => control.trace.slice(),
@@ -470,7 +484,7 @@ class RuntimeImpl implements Runtime {
     return {
       id: control.executionId,
       result,
-      send: (event) => sendEvent(control, event, Date.now()),
+      send: (...args: [Json] | [string, Json]) => deliver(control, args, Date.now()),
       cancel: () => {
         control.requestCancel()
         return result
@@ -499,6 +513,12 @@ const facadeLogging =
       logged = Effect.provide(logged, Logger.layer([options.logger]))
     return logged
   }
+
+/** `send(event)` (unnamed) or `send(name, payload)`. */
+const deliver = (control: ControlImpl, args: [Json] | [string, Json], at: number): void => {
+  if (args.length === 2) sendEvent(control, args[0], args[1], at)
+  else sendEvent(control, null, args[0], at)
+}
 
 const eventsOf = (control: ControlImpl): Stream.Stream<TraceEvent> =>
   Stream.callback<TraceEvent>((queue) =>

@@ -118,7 +118,12 @@ export type TraceEvent =
       readonly method: string
       readonly nodeId: string
     })
-  | (Base & { readonly type: "event-received"; readonly event: Json })
+  | (Base & {
+      readonly type: "event-received"
+      /** The event's name (absent for an unnamed event). */
+      readonly name?: string
+      readonly event: Json
+    })
   | (Base & {
       readonly type: "loop-iteration"
       readonly loopId: string
@@ -304,7 +309,7 @@ const describe = (event: TraceEvent): string => {
     case "resource-called":
       return `resource ${event.resource}.${event.method} called by ${event.nodeId}`
     case "event-received":
-      return `event received ${JSON.stringify(event.event)}`
+      return `event ${event.name === undefined ? "" : `${event.name} `}received ${JSON.stringify(event.event)}`
     case "loop-iteration":
       return `loop ${event.loopId} iteration ${event.iteration}`
     case "loop-finished":

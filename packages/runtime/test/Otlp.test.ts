@@ -111,7 +111,9 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
               readonly [k: string]: null
             }
           }),
-          task("mail")
+          task("mail"),
+          // still waiting when mail fails: fail-fast cancels it
+          { kind: "delay", id: "settle", duration: 60_000 }
         ],
         [connect("price", "cents", "charge", "cents"), connect("charge", "", "mail", "charge")]
       )
@@ -152,13 +154,17 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
       assert.deepStrictEqual(nodes.map((s) => attribute(s.attributes, "weft.node.id")).sort(), [
         "charge",
         "mail",
-        "price"
+        "price",
+        "settle"
       ])
       for (const span of nodes) {
         assert.strictEqual(span.parentSpanId, execution?.spanId)
         assert.strictEqual(attribute(span.attributes, "weft.execution.id"), result.id)
         assert.strictEqual(attribute(span.attributes, "weft.workflow.id"), "checkout")
-        assert.strictEqual(attribute(span.attributes, "weft.node.kind"), "task")
+        assert.strictEqual(
+          attribute(span.attributes, "weft.node.kind"),
+          attribute(span.attributes, "weft.node.id") === "settle" ? "delay" : "task"
+        )
         assert.strictEqual(attribute(span.attributes, "weft.iteration"), 1)
       }
       const node = (id: string) =>
@@ -171,6 +177,7 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
       assert.deepStrictEqual(summary(node("price")), ["succeeded", 1, undefined])
       assert.deepStrictEqual(summary(node("charge")), ["succeeded", 2, undefined])
       assert.deepStrictEqual(summary(node("mail")), ["failed", 1, "MailRejected"])
+      assert.deepStrictEqual(summary(node("settle")), ["cancelled", 1, undefined])
       // OTLP status codes: 0 unset, 1 ok, 2 error
       assert.strictEqual(node("mail").status?.code, 2)
       assert.notStrictEqual(node("charge").status?.code, 2)
@@ -224,7 +231,8 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
         ["charge", "failed", 1],
         ["charge", "succeeded", 1],
         ["mail", "failed", 1],
-        ["price", "succeeded", 1]
+        ["price", "succeeded", 1],
+        ["settle", "cancelled", 1]
       ])
     })
   )

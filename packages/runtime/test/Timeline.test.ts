@@ -146,6 +146,7 @@ const waits = {
   outputs: { join: null },
   nodes: { join: { nodeId: "join", status: "succeeded", attempts: 1, iterations: 1 } },
   errors: [],
+  handled: [],
   trace: waitTrace,
   startedAt: 1000,
   finishedAt: 1100,
@@ -301,6 +302,7 @@ describe("Timeline", () => {
       assert.isTrue(await page.locator(".row[data-node-id='receipt'] .skip-label").isVisible())
 
       // the error shows once on the page (in the error list); an attempt's error on hover
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, without hidden tooltips
       const visible = await page.locator("body").innerText()
       assert.strictEqual(visible.split("422 <script>alert(1)</script>").length - 1, 1)
       const firstCharge = page.locator(".row[data-node-id='charge'] .bar.attempt").first()
@@ -308,13 +310,13 @@ describe("Timeline", () => {
       assert.isFalse(await tip.isVisible())
       await firstCharge.hover()
       assert.isTrue(await tip.isVisible())
-      assert.include(await tip.innerText(), "PaymentDeclined: card declined (try 1)")
-      assert.include(await tip.innerText(), "charge · attempt 1 · failed, retried after 30 ms")
+      assert.include(await tip.textContent(), "PaymentDeclined: card declined (try 1)")
+      assert.include(await tip.textContent(), "charge · attempt 1 · failed, retried after 30 ms")
 
       const mail = page.locator(".row[data-node-id='mail'] .bar.attempt")
       await mail.hover()
       assert.include(
-        await mail.locator(".tip").innerText(),
+        await mail.locator(".tip").textContent(),
         "MailRejected: 422 <script>alert(1)</script>"
       )
       const tipBox = await mail.locator(".tip").boundingBox()

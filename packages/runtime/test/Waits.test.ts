@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Sandbox } from "@weft/sandbox"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { Runtime, Trace } from "../src/index.js"
@@ -168,5 +169,26 @@ describe("waiting without starving", () => {
         )
       }
     }).pipe(Effect.provide(sandbox))
+  )
+
+  it.live(
+    "two code nodes waiting for a third on a 2-worker pool do not starve it",
+    () =>
+      Effect.gen(function* () {
+        const wf = workflow(
+          "workers",
+          [
+            code("a", `const c = await waitForResult("c"); result = c + 1`),
+            code("b", `const c = await waitForResult("c"); result = c + 2`),
+            code("c", `result = 40`)
+          ],
+          [],
+          { timeout: 20_000, deadlockTimeout: 15_000 }
+        )
+        const result = yield* Runtime.execute(wf)
+        assert.strictEqual(result.status, "succeeded", JSON.stringify(result.errors))
+        assert.deepStrictEqual(result.outputs, { a: 41, b: 42, c: 40 })
+      }).pipe(Effect.provide(Sandbox.layerQuickJs({ workers: 2 }))),
+    30_000
   )
 })

@@ -25,6 +25,8 @@ export class AttemptScope {
   startedEmitted = false
   /** Holds one of the runtime-wide permits (`Runtime.make({ concurrency })`). */
   holdsPermit = false
+  /** Holds a slot of its concurrency key (`NodeOptions.concurrency`). */
+  holdsKey = false
   private releasedForWait = false
   constructor(
     readonly state: ExecutionState,
@@ -40,24 +42,28 @@ export class AttemptScope {
     this.events?.push(event)
     this.state.emit(event)
   }
-  /** Gives the runtime permit back while the attempt waits (see waits.ts). */
+  /** Gives the runtime permit and key slot back while the attempt waits (see waits.ts). */
   releasePermit(): Effect.Effect<void> {
-    const semaphore = this.state.config.semaphore
-    if (!this.holdsPermit || semaphore === undefined) return Effect.void
-    this.holdsPermit = false
+    if (!this.holdsPermit && !this.holdsKey) return Effect.void
     this.releasedForWait = true
-    return Effect.asVoid(Semaphore.release(semaphore, 1))
+    return this.releaseHeld()
   }
-  releaseHeld(semaphore: Semaphore.Semaphore): Effect.Effect<void> {
+  /** Releases whatever limits the attempt holds. */
+  releaseHeld(): Effect.Effect<void> {
+    if (this.holdsKey) {
+      this.holdsKey = false
+      const concurrency = this.run.concurrency!
+      this.state.config.keyed.release(concurrency.key, concurrency.limit)
+    }
     if (!this.holdsPermit) return Effect.void
     this.holdsPermit = false
-    return Effect.asVoid(Semaphore.release(semaphore, 1))
+    return Effect.asVoid(Semaphore.release(this.state.config.semaphore!, 1))
   }
-  /** Takes the permit back after a wait, in turn with everyone queued for one. */
+  /** Takes them back after a wait, in turn with everyone queued for one. */
   retakePermit(index: number): Effect.Effect<void> {
     if (!this.releasedForWait) return Effect.void
     this.releasedForWait = false
-    return takePermit(this, index)
+    return takeLimits(this, index)
   }
   resourceCalled(resource: string, method: string): void {
     this.emit({
@@ -82,7 +88,9 @@ export class NodeRun {
     readonly inputs: { readonly [key: string]: Json },
     readonly iteration: number,
     /** The retry policy's `attemptTimeout`, if any. */
-    readonly attemptTimeout: number | undefined
+    readonly attemptTimeout: number | undefined,
+    /** The node's concurrency key, resolved from its inputs. */
+    readonly concurrency: { readonly key: string; readonly limit: number } | undefined
   ) {}
   /** Built on first use (most nodes never ask). */
   get idempotencyKey(): string {
@@ -164,40 +172,75 @@ export const runAttempt = <B = AttemptRecord>(
     onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<B> =>
       next(failed(run, attempt, scope, cause))
   }
-  const semaphore = state.config.semaphore
-  if (semaphore === undefined) {
+  if (state.config.semaphore === undefined && run.concurrency === undefined) {
     const body = start(run, attempt, scope, state.now())
     return Effect.matchCauseEffect(state.spans ? traceAttempt(run, attempt, body) : body, handlers)
   }
-  // the runtime-wide limit counts attempts executing: not a retry backoff, not a wait (waits.ts)
+  // the limits count attempts executing: not a retry backoff, not a wait (waits.ts)
   const requested = state.now()
   return Effect.matchCauseEffect(
     Effect.ensuring(
       Effect.andThen(
-        takePermit(scope, run.node.index),
+        takeLimits(scope, run.node.index),
         Effect.suspend(() => {
           const body = start(run, attempt, scope, requested)
           return state.spans ? traceAttempt(run, attempt, body) : body
         })
       ),
-      Effect.suspend(() => scope.releaseHeld(semaphore))
+      Effect.suspend(() => scope.releaseHeld())
     ),
     handlers
   )
 }
 
-/** Queues (visibly to the deadlock watchdog) for a runtime permit; interruptible while queued. */
-const takePermit = (scope: AttemptScope, index: number): Effect.Effect<void> => {
+/** Queues (visibly to the deadlock watchdog) for the key slot, then the runtime permit. */
+const takeLimits = (scope: AttemptScope, index: number): Effect.Effect<void> => {
   const state = scope.state
-  const semaphore = state.config.semaphore!
+  const concurrency = scope.run.concurrency
+  const semaphore = state.config.semaphore
+  const key =
+    concurrency === undefined
+      ? Effect.void
+      : queued(
+          scope,
+          index,
+          `a concurrency slot of key "${concurrency.key}" (limit ${concurrency.limit})`,
+          state.config.keyed.take(concurrency.key, concurrency.limit),
+          () => {
+            scope.holdsKey = true
+          }
+        )
+  const permit =
+    semaphore === undefined
+      ? Effect.void
+      : queued(
+          scope,
+          index,
+          "a runtime permit (Runtime.make({ concurrency }))",
+          Semaphore.take(semaphore, 1),
+          () => {
+            scope.holdsPermit = true
+          }
+        )
+  return Effect.andThen(key, permit)
+}
+
+const queued = <A>(
+  scope: AttemptScope,
+  index: number,
+  what: string,
+  take: Effect.Effect<A>,
+  taken: () => void
+): Effect.Effect<void> => {
+  const state = scope.state
   return Effect.uninterruptibleMask((restore) =>
     Effect.suspend(() => {
-      state.beginQueue(index, "a runtime permit (Runtime.make({ concurrency }))")
-      return restore(Semaphore.take(semaphore, 1)).pipe(
+      state.beginQueue(index, what)
+      return restore(take).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
             state.endQueue(index)
-            if (exit._tag === "Success") scope.holdsPermit = true
+            if (exit._tag === "Success") taken()
           })
         ),
         Effect.asVoid

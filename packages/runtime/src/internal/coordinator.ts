@@ -6,9 +6,10 @@ import { Cause, Effect, Exit, Fiber } from "effect"
 import { Deadlock, NodeFailed } from "../ExecutionError.js"
 import { runLoop } from "./loops.js"
 import { runNode } from "./node.js"
-import { CANCELLED, type ExecutionState, FAILED, RUNNING, TIMED_OUT } from "./state.js"
+import { resolveFeeds, schedule } from "./feeds.js"
+import { CANCELLED, type ExecutionState, RUNNING, TIMED_OUT } from "./state.js"
 
-/** A unit (node or loop) finished: release its successors, or fail fast / skip downstream. */
+/** A unit (node or loop) finished: resolve its connections (feeds.ts), or fail fast. */
 export const unitDone = (state: ExecutionState, unit: number, exit: Exit.Exit<boolean>): void => {
   state.runningUnits--
   state.fibers[unit] = undefined
@@ -29,34 +30,11 @@ export const unitDone = (state: ExecutionState, unit: number, exit: Exit.Exit<bo
     state.notify()
     return
   }
-  if (exit.value) {
-    const successors = state.plan.units[unit]!.successors
-    for (let k = 0; k < successors.length; k++) {
-      const successor = successors[k]!
-      if (--state.remaining[successor]! === 0 && state.unitStarted[successor] === 0) {
-        state.ready.push(successor)
-        const nodes = state.plan.units[successor]!.nodes
-        const at = state.now()
-        for (let m = 0; m < nodes.length; m++) {
-          state.emit({
-            type: "node-scheduled",
-            at,
-            executionId: state.executionId,
-            nodeId: state.plan.nodes[nodes[m]!]!.id
-          })
-        }
-      }
-    }
-  } else if (state.failFast) {
+  // fail-fast: a failure nothing handles stops the run (a handled one is routed instead)
+  if (!exit.value && state.failFast && state.unhandled[unit] === 1) {
     if (state.abort === undefined) state.abort = { kind: "failed" }
   } else {
-    const failed = state.plan.units[unit]!.nodes.find(
-      (index) => state.status[index] === FAILED || state.status[index] === TIMED_OUT
-    )
-    state.skipDownstream(
-      unit,
-      `upstream ${failed === undefined ? "node" : `node ${state.plan.nodes[failed]!.id}`} failed`
-    )
+    resolveFeeds(state, unit, exit.value)
   }
   state.notify()
 }
@@ -141,18 +119,8 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
       )
     }
     const plan = state.plan
-    const at = state.now()
     for (let u = 0; u < plan.units.length; u++) {
-      if (state.remaining[u] !== 0) continue
-      state.ready.push(u)
-      for (const index of plan.units[u]!.nodes) {
-        state.emit({
-          type: "node-scheduled",
-          at,
-          executionId: state.executionId,
-          nodeId: plan.nodes[index]!.id
-        })
-      }
+      if (state.groupsLeft[u] === 0) schedule(state, u)
     }
     while (true) {
       state.dirty = false
