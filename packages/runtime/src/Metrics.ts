@@ -13,6 +13,8 @@
  * | `weft.node.retries` | counter | `{retry}` | `weft.workflow.id`, `weft.node.id`, `weft.error.tag` |
  * | `weft.node.timeouts` | counter | `{timeout}` | `weft.workflow.id`, `weft.node.id` |
  * | `weft.node.queue.duration` | histogram | `ms` | `weft.workflow.id`, `weft.node.id` |
+ * | `weft.executions.active` | up-down counter | `{execution}` | `weft.workflow.id` |
+ * | `weft.node.attempts.active` | up-down counter | `{attempt}` | `weft.workflow.id` |
  *
  * @since 0.1.0
  */
@@ -138,6 +140,42 @@ export const nodeQueueDuration: Metric.Histogram<number> = Metric.histogram(
   }
 )
 
+/**
+ * Executions running now (`weft.workflow.id`): up at start, down when they finish.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@weft/runtime"
+ * import { Effect, Metric } from "effect"
+ * const running = Effect.map(Metric.value(Metrics.executionsActive), (state) => state.count)
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export const executionsActive: Metric.Counter<number> = Metric.counter("weft.executions.active", {
+  description: "Weft executions running now",
+  attributes: { unit: "{execution}" }
+})
+
+/**
+ * Node attempts executing now (`weft.workflow.id`): not counting attempts queued for a permit or
+ * a worker, nor retry backoffs. Against the runtime's or the sandbox pool's size it shows how
+ * busy they are.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@weft/runtime"
+ * import { Effect, Metric } from "effect"
+ * const busy = Effect.map(Metric.value(Metrics.attemptsActive), (state) => state.count)
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export const attemptsActive: Metric.Counter<number> = Metric.counter("weft.node.attempts.active", {
+  description: "Weft node attempts executing now",
+  attributes: { unit: "{attempt}" }
+})
+
 type Series = <I, S>(
   metric: Metric.Metric<I, S>,
   labels: Record<string, string>
@@ -192,6 +230,7 @@ export const observer = (
     const started = running.get(key)
     if (started === undefined) return
     running.delete(key)
+    update(attemptsActive, { "weft.workflow.id": workflowId }, -1)
     update(
       nodeDuration,
       { "weft.workflow.id": workflowId, "weft.node.id": event.nodeId, "weft.status": status },
@@ -202,20 +241,33 @@ export const observer = (
     if (event.type === "execution-started") {
       workflows.set(event.executionId, event.workflowId)
       update(executionsStarted, { "weft.workflow.id": event.workflowId }, 1)
+      update(executionsActive, { "weft.workflow.id": event.workflowId }, 1)
       return
     }
     const workflowId = workflows.get(event.executionId) ?? "unknown"
     switch (event.type) {
-      case "execution-finished":
+      case "execution-finished": {
         workflows.delete(event.executionId)
+        update(executionsActive, { "weft.workflow.id": event.workflowId }, -1)
+        // attempts the trace never ended (none in practice): not active any more
+        const prefix = `${event.executionId}\u0000`
+        for (const key of running.keys())
+          if (key.startsWith(prefix)) {
+            running.delete(key)
+            update(attemptsActive, { "weft.workflow.id": event.workflowId }, -1)
+          }
         update(
           executionsFinished,
           { "weft.workflow.id": event.workflowId, "weft.status": event.status },
           1
         )
         break
-      case "node-started":
-        running.set(`${event.executionId}\u0000${event.nodeId}`, event.at)
+      }
+      case "node-started": {
+        const key = `${event.executionId}\u0000${event.nodeId}`
+        // a new attempt while one is open (no end event in between): replaces it
+        if (!running.has(key)) update(attemptsActive, { "weft.workflow.id": workflowId }, 1)
+        running.set(key, event.at)
         if (event.queuedMillis !== undefined && event.queuedMillis > 0)
           update(
             nodeQueueDuration,
@@ -223,6 +275,7 @@ export const observer = (
             event.queuedMillis
           )
         break
+      }
       case "node-succeeded":
         attemptEnded(event, workflowId, "succeeded")
         break

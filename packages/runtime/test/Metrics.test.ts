@@ -63,14 +63,20 @@ const labelled = <I, S>(metric: Metric.Metric<I, S>, labels: Record<string, stri
   Metric.withAttributes(metric, labels)
 
 describe("Metrics.observer", () => {
-  it("turns a trace into counters and histograms with the documented labels", () => {
+  it("turns a trace into counters, gauges and histograms with the documented labels", () => {
     const registry = new Map()
     const context = Context.make(Metric.MetricRegistry, registry)
     const observe = Metrics.observer(context)
-    for (const event of trace) observe(event)
     const value = <I, S>(metric: Metric.Metric<I, S>, labels: Record<string, string>) =>
       labelled(metric, labels).valueUnsafe(context)
     const etl = { "weft.workflow.id": "etl" }
+    // while load's first attempt runs: one execution, one attempt active
+    for (const event of trace.slice(0, 2)) observe(event)
+    assert.strictEqual(value(Metrics.executionsActive, etl).count, 1)
+    assert.strictEqual(value(Metrics.attemptsActive, etl).count, 1)
+    for (const event of trace.slice(2)) observe(event)
+    assert.strictEqual(value(Metrics.executionsActive, etl).count, 0)
+    assert.strictEqual(value(Metrics.attemptsActive, etl).count, 0)
     const load = { ...etl, "weft.node.id": "load" }
     assert.strictEqual(value(Metrics.executionsStarted, etl).count, 1)
     assert.strictEqual(

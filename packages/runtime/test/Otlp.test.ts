@@ -209,6 +209,12 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
         (p) => attribute(p.attributes, "weft.workflow.id") === "checkout"
       )
       assert.strictEqual(attribute(finished!.attributes, "weft.status"), "failed")
+      for (const name of ["weft.executions.active", "weft.node.attempts.active"]) {
+        const active = points(metric(name)).find(
+          (p) => attribute(p.attributes, "weft.workflow.id") === "checkout"
+        )
+        assert.strictEqual(value(active!), 0, `${name} after the run`)
+      }
       const retries = points(metric("weft.node.retries"))
       assert.deepStrictEqual(
         retries.map((p) => [
