@@ -180,8 +180,8 @@ export interface RunOptions extends ExecuteOptions {
  * declare const workflow: Runtime.Workflow
  * const program = Effect.gen(function* () {
  *   const execution = yield* Runtime.start(workflow)
- *   yield* execution.send({ type: "data", value: 1 })
- *   yield* execution.send({ type: "stop" })
+ *   yield* execution.send("approved", { by: "ada" }) // a named event (event nodes, nextEvent("approved"))
+ *   yield* execution.send({ type: "stop" }) // an unnamed one (nextEvent())
  *   return yield* execution.result
  * })
  * ```

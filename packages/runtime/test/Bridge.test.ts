@@ -69,4 +69,39 @@ describe("the resource bridge", () => {
       assert.include(closed.error, "callable: query")
     }).pipe(Effect.provide(sandbox))
   )
+
+  it.effect(
+    "calls go through a proxy's traps: a recording proxy sees them, a mock's made-up methods work",
+    () =>
+      Effect.gen(function* () {
+        const seen: Array<string> = []
+        const recorded = new Proxy(new Client(), {
+          get(target, key) {
+            const value = Reflect.get(target, key, target) as unknown
+            if (typeof value !== "function" || typeof key === "symbol") return value
+            return (...args: Array<unknown>) => {
+              seen.push(key)
+              return (value as (...a: Array<unknown>) => unknown).apply(target, args)
+            }
+          }
+        })
+        const mock = new Proxy({} as Record<string, unknown>, {
+          get: (target, key) =>
+            key === "lookup" ? (id: string) => ({ id }) : Reflect.get(target, key)
+        })
+        const wf = workflow("proxies", [
+          code("recorded", attempt(`db.query("q")`)),
+          code("made", `const m = await getResource("mock"); result = await m.lookup("7")`),
+          code(
+            "inherited",
+            `const m = await getResource("mock"); try { result = await m.valueOf() } catch (e) { result = { error: String(e && e.message || e) } }`
+          )
+        ])
+        const result = yield* Runtime.execute(wf, {}, { resources: { db: recorded, mock } })
+        assert.deepStrictEqual(result.outputs.recorded, { ok: { rows: ["q"] } })
+        assert.deepStrictEqual(seen, ["query"])
+        assert.deepStrictEqual(result.outputs.made, { id: "7" })
+        assert.include((result.outputs.inherited as { readonly error: string }).error, `"valueOf"`)
+      }).pipe(Effect.provide(sandbox))
+  )
 })

@@ -159,7 +159,9 @@ const failure = (
 export const runAttempt = <B = AttemptRecord>(
   run: NodeRun,
   attempt: number,
-  next: (record: AttemptRecord) => Effect.Effect<B> = Effect.succeed as never
+  next: (record: AttemptRecord) => Effect.Effect<B> = Effect.succeed as never,
+  /** Clock time now, when the caller just read it (saves a read on the hot path). */
+  now?: number
 ): Effect.Effect<B> => {
   const state = run.state
   state.attempts[run.node.index]!++
@@ -173,7 +175,7 @@ export const runAttempt = <B = AttemptRecord>(
       next(failed(run, attempt, scope, cause))
   }
   if (state.config.semaphore === undefined && run.concurrency === undefined) {
-    const body = start(run, attempt, scope, state.now())
+    const body = start(run, attempt, scope, now ?? state.now(), true)
     return Effect.matchCauseEffect(state.spans ? traceAttempt(run, attempt, body) : body, handlers)
   }
   // the limits count attempts executing: not a retry backoff, not a wait (waits.ts)
@@ -183,7 +185,7 @@ export const runAttempt = <B = AttemptRecord>(
       Effect.andThen(
         takeLimits(scope, run.node.index),
         Effect.suspend(() => {
-          const body = start(run, attempt, scope, requested)
+          const body = start(run, attempt, scope, requested, false)
           return state.spans ? traceAttempt(run, attempt, body) : body
         })
       ),
@@ -270,10 +272,15 @@ const failed = (
 }
 
 /** Records that the attempt runs now, after `queued` ms in queues; emits node-started. */
-export const markStarted = (scope: AttemptScope, attempt: number, queued: number): void => {
+export const markStarted = (
+  scope: AttemptScope,
+  attempt: number,
+  queued: number,
+  now?: number
+): void => {
   const state = scope.state
   const run = scope.run
-  const started = state.now()
+  const started = now ?? state.now()
   scope.started = started
   scope.queued = queued
   scope.startedEmitted = true
@@ -309,37 +316,44 @@ const start = (
   run: NodeRun,
   attempt: number,
   scope: AttemptScope,
-  requested: number
+  requested: number,
+  /** Nothing queued since `requested` (no limits to take): it is the start time. */
+  immediate: boolean
 ): Effect.Effect<Json, unknown> => {
   const { state, node, fn, inputs, iteration } = run
-  const nodeId = node.id
-  const permitQueue = state.now() - requested
+  const now = immediate ? requested : state.now()
+  const permitQueue = now - requested
   const scheduler = state.scheduler
-  const hooked = (live: Effect.Effect<Json, unknown>) =>
-    scheduler === inMemory
-      ? live
-      : scheduler.runNode(
-          {
-            executionId: state.executionId,
-            workflowId: state.workflowId,
-            nodeId,
-            iteration,
-            attempt
-          },
-          live
-        )
   if (fn !== undefined) {
-    markStarted(scope, attempt, permitQueue)
-    return withLimits(
-      run,
-      attempt,
-      hooked(runTask(state, scope, node, fn, inputs, iteration, attempt))
-    )
+    markStarted(scope, attempt, permitQueue, now)
+    let live = runTask(state, scope, node, fn, inputs, iteration, attempt)
+    if (scheduler !== inMemory) live = hook(run, attempt, live)
+    return node.timeout === undefined && run.attemptTimeout === undefined
+      ? live
+      : withLimits(run, attempt, live)
   }
   const source = (node.node as { readonly source: string }).source
-  const live = hooked(runCode(state, scope, node, source, inputs, attempt, permitQueue))
+  const live = runCode(state, scope, node, source, inputs, attempt, permitQueue)
   // a scheduler may replace the guest (fault injection): then the limits bound its stand-in
-  return scheduler === inMemory ? live : withLimits(run, attempt, live)
+  return scheduler === inMemory ? live : withLimits(run, attempt, hook(run, attempt, live))
+}
+
+const hook = (
+  run: NodeRun,
+  attempt: number,
+  live: Effect.Effect<Json, unknown>
+): Effect.Effect<Json, unknown> => {
+  const state = run.state
+  return state.scheduler.runNode(
+    {
+      executionId: state.executionId,
+      workflowId: state.workflowId,
+      nodeId: run.node.id,
+      iteration: run.iteration,
+      attempt
+    },
+    live
+  )
 }
 
 /** The node's `timeout` and the policy's `attemptTimeout` around an attempt that runs now. */

@@ -4,6 +4,7 @@
 // and Node's EventEmitter / stream prototypes, and a few names are never callable at all.
 import { EventEmitter } from "node:events"
 import { Duplex, Readable, Stream, Transform, Writable } from "node:stream"
+import { types } from "node:util"
 
 type Method = (...args: ReadonlyArray<unknown>) => unknown
 
@@ -33,25 +34,63 @@ const neverCallable: ReadonlySet<string> = new Set([
 const forbidden = (name: string): boolean =>
   neverCallable.has(name) || (name.startsWith("__") && name.endsWith("__"))
 
-/** The methods a guest may call on `target`, by name (an allowlist narrows them further). */
+const declared = (target: object, name: string): boolean => {
+  for (
+    let at: object | null = target;
+    at !== null;
+    at = Object.getPrototypeOf(at) as object | null
+  ) {
+    if (Object.hasOwn(at, name)) return true
+  }
+  return false
+}
+
+/**
+ * What a guest may call on a resource: `find(name)` gives the function to call (looked up through
+ * the object itself at call time, so a recording proxy or a getter-free wrapper still sees the
+ * call), `names` what to list in an error.
+ */
+export interface Callable {
+  readonly find: (name: string) => Method | undefined
+  readonly names: ReadonlyArray<string>
+}
+
+/** The methods a guest may call on `target` (an allowlist narrows them further). */
 export const callableMethods = (
   target: unknown,
   allowed: ReadonlyArray<string> | undefined
-): ReadonlyMap<string, Method> => {
-  const out = new Map<string, Method>()
-  if ((typeof target !== "object" && typeof target !== "function") || target === null) return out
+): Callable => {
+  if ((typeof target !== "object" && typeof target !== "function") || target === null) {
+    return { find: () => undefined, names: [] }
+  }
   const only = allowed === undefined ? undefined : new Set(allowed)
+  const permitted = (name: string) => !forbidden(name) && (only === undefined || only.has(name))
+  const lookup = (name: string): Method | undefined => {
+    const value = Reflect.get(target, name) as unknown
+    return typeof value === "function" ? (value as Method) : undefined
+  }
+  const names = new Set<string>()
   let current: object | null = target
   while (current !== null && !stopAt.has(current)) {
     for (const name of Object.getOwnPropertyNames(current)) {
-      if (out.has(name) || forbidden(name) || (only !== undefined && !only.has(name))) continue
+      if (names.has(name) || !permitted(name)) continue
       // a getter is a data field as far as the guest is concerned: never invoked here
       const descriptor = Object.getOwnPropertyDescriptor(current, name)
-      if (descriptor !== undefined && typeof descriptor.value === "function") {
-        out.set(name, descriptor.value as Method)
-      }
+      if (descriptor !== undefined && typeof descriptor.value === "function") names.add(name)
     }
     current = Object.getPrototypeOf(current) as object | null
   }
-  return out
+  // a proxy may also make methods up in its `get` trap (a mock that answers any method name):
+  // those are callable, unless the name is declared on the chain and was not allowed above
+  if (types.isProxy(target)) {
+    return {
+      find: (name) =>
+        names.has(name) || (permitted(name) && !declared(target, name)) ? lookup(name) : undefined,
+      names: [...names].sort()
+    }
+  }
+  return {
+    find: (name) => (names.has(name) ? lookup(name) : undefined),
+    names: [...names].sort()
+  }
 }

@@ -9,38 +9,46 @@ const failed = (status: number): boolean => status === FAILED || status === TIME
 
 /** Resolves the connections of finished unit `unit` (`ok`: it succeeded as a whole). */
 export const resolveFeeds = (state: ExecutionState, unit: number, ok: boolean): void => {
-  const plan = state.plan
-  let pending: Array<number> | undefined
-  let outgoing = plan.units[unit]!.feeds
-  let source = ok
-  while (true) {
-    for (let k = 0; k < outgoing.length; k++) {
-      const feed = plan.feeds[outgoing[k]!]!
-      const group = feed.group
-      if (state.winner[group]! >= 0) continue
-      const status = state.status[feed.from]!
-      const delivers = feed.failure ? failed(status) : source && status === SUCCEEDED
-      const target = plan.groupUnit[group]!
-      if (delivers) {
-        state.winner[group] = feed.input
-        if (--state.groupsLeft[target]! === 0 && state.unitStarted[target] === 0) {
-          schedule(state, target)
-        }
-      } else if (--state.feedsLeft[group]! === 0 && state.unitStarted[target] === 0) {
-        state.unitStarted[target] = 1
-        const at = state.now()
-        const reason = skipReason(state, feed.from, feed.failure)
-        for (const index of plan.units[target]!.nodes) state.skipNode(index, at, reason)
-        pending ??= []
-        pending.push(target)
-      }
-    }
-    if (pending === undefined || pending.length === 0) return
-    // a skipped unit's connections deliver nothing (failure connections included)
+  const skipped = resolve(state, state.plan.units[unit]!.feeds, ok)
+  if (skipped === undefined) return
+  // a skipped unit's connections deliver nothing (failure connections included)
+  const pending = [skipped]
+  while (pending.length > 0) {
     const next = pending.pop()!
-    outgoing = plan.units[next]!.feeds
-    source = false
+    const more = resolve(state, state.plan.units[next]!.feeds, false)
+    if (more !== undefined) pending.push(more)
   }
+}
+
+/** Resolves `outgoing`; returns the first unit it skipped (any further ones are resolved here). */
+const resolve = (
+  state: ExecutionState,
+  outgoing: ReadonlyArray<number>,
+  ok: boolean
+): number | undefined => {
+  const plan = state.plan
+  let skipped: number | undefined
+  for (let k = 0; k < outgoing.length; k++) {
+    const feed = plan.feeds[outgoing[k]!]!
+    const group = feed.group
+    if (state.winner[group]! >= 0) continue
+    const status = state.status[feed.from]!
+    const target = plan.groupUnit[group]!
+    if (feed.failure ? failed(status) : ok && status === SUCCEEDED) {
+      state.winner[group] = feed.input
+      if (--state.groupsLeft[target]! === 0 && state.unitStarted[target] === 0) {
+        schedule(state, target)
+      }
+    } else if (--state.feedsLeft[group]! === 0 && state.unitStarted[target] === 0) {
+      state.unitStarted[target] = 1
+      const at = state.now()
+      const reason = skipReason(state, feed.from, feed.failure)
+      for (const index of plan.units[target]!.nodes) state.skipNode(index, at, reason)
+      if (skipped === undefined) skipped = target
+      else resolveFeeds(state, target, false)
+    }
+  }
+  return skipped
 }
 
 const skipReason = (state: ExecutionState, from: number, failure: boolean): string => {

@@ -193,7 +193,7 @@ export const runNode = (
       whole === undefined
         ? policy === undefined && state.liveJournal
           ? // the common case: one attempt, run live, continued straight into the recording
-            runAttempt(nodeRun, 1, onOutcome)
+            runAttempt(nodeRun, 1, onOutcome, started)
           : Effect.flatMap(attempts(nodeRun, policy), onOutcome)
         : Effect.matchCauseEffect(Effect.andThen(whole, attempts(nodeRun, policy)), {
             onSuccess: onOutcome,

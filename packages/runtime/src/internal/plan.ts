@@ -135,7 +135,9 @@ const describeIssues = (issues: ReadonlyArray<PlanIssue>): string => {
     .slice(0, 10)
     .map((issue) => `${issue.path || "(workflow)"}: ${issue.message}`)
   if (issues.length > 10) listed.push(`… and ${issues.length - 10} more (see .issues)`)
-  return `the workflow is invalid (validate it with Workflow.validate from @weft/graph): ${listed.join("; ")}`
+  return issues.every((issue) => issue.code === "SyntaxError")
+    ? `code does not parse, so no node ran: ${listed.join("; ")}`
+    : `the workflow is invalid (validate it with Workflow.validate from @weft/graph): ${listed.join("; ")}`
 }
 
 const cache = new WeakMap<WorkflowData, Plan>()

@@ -3,7 +3,7 @@
 import { Cause, Deferred, Effect, Exit, Scope } from "effect"
 import { ResourceFailed, ResourceNotFound } from "../ExecutionError.js"
 import { allowedMethods, isResource, type ResourceInput } from "../Resource.js"
-import { callableMethods } from "./bridge.js"
+import { type Callable, callableMethods } from "./bridge.js"
 import { errorMessage, toJson } from "./errors.js"
 import type { Json } from "./model.js"
 
@@ -22,10 +22,7 @@ export interface ResourceHooks {
 export class ResourceRegistry {
   private readonly entries = new Map<string, Entry>()
   /** Per resource, what a guest may call (built on its first call). */
-  private readonly callables = new Map<
-    string,
-    ReadonlyMap<string, (...args: ReadonlyArray<unknown>) => unknown>
-  >()
+  private readonly callables = new Map<string, Callable>()
   private names: ReadonlyArray<string> | undefined
 
   constructor(
@@ -135,9 +132,9 @@ export class ResourceRegistry {
         callable = callableMethods(resource, allowedMethods(this.definitions[name]))
         this.callables.set(name, callable)
       }
-      const fn = Object.hasOwn(this.definitions, name) ? callable.get(method) : undefined
+      const fn = callable.find(method)
       if (fn === undefined) {
-        const names = [...callable.keys()].sort()
+        const names = callable.names
         return Effect.fail(
           new ResourceFailed({
             resource: name,
