@@ -206,8 +206,9 @@ export const allow = <A>(
  * @since 0.2.0
  * @category accessors
  */
-export const allowedMethods = (resource: unknown): ReadonlyArray<string> | undefined =>
-  typeof resource === "object" && resource !== null
-    ? ((resource as { readonly [AllowedMethods]?: ReadonlyArray<string> })[AllowedMethods] ??
-      undefined)
-    : undefined
+export const allowedMethods = (resource: unknown): ReadonlyArray<string> | undefined => {
+  if (typeof resource !== "object" || resource === null) return undefined
+  // only an array counts: a mock proxy answers any property name with a function
+  const allowed = (resource as { readonly [AllowedMethods]?: unknown })[AllowedMethods]
+  return Array.isArray(allowed) ? (allowed as ReadonlyArray<string>) : undefined
+}
