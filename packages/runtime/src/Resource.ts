@@ -207,8 +207,14 @@ export const allow = <A>(
  * @category accessors
  */
 export const allowedMethods = (resource: unknown): ReadonlyArray<string> | undefined => {
-  if (typeof resource !== "object" || resource === null) return undefined
-  // only an array counts: a mock proxy answers any property name with a function
-  const allowed = (resource as { readonly [AllowedMethods]?: unknown })[AllowedMethods]
-  return Array.isArray(allowed) ? (allowed as ReadonlyArray<string>) : undefined
+  // own and an array only: a mock proxy answers any property with a function
+  if (
+    typeof resource !== "object" ||
+    resource === null ||
+    !Object.hasOwn(resource, AllowedMethods)
+  ) {
+    return undefined
+  }
+  const methods = (resource as { readonly [AllowedMethods]?: unknown })[AllowedMethods]
+  return Array.isArray(methods) ? (methods as ReadonlyArray<string>) : undefined
 }

@@ -231,9 +231,9 @@ describe("event nodes", () => {
     }).pipe(Effect.provide(sandbox))
   )
 
-  it.effect("a waiting event node holds no slot: sequential runs go on around it", () =>
+  it.effect("a waiting event node holds no slot: with concurrency 1 others run around it", () =>
     Effect.gen(function* () {
-      const wf = workflow("around", [event("wait", "go"), task("work")], [], { mode: "sequential" })
+      const wf = workflow("around", [event("wait", "go"), task("work")], [], { concurrency: 1 })
       const execution = yield* Runtime.start(wf, {}, { functions: { work: () => "worked" } })
       for (let i = 0; i < 20 && !execution.trace().some((e) => e.type === "node-succeeded"); i++) {
         yield* Effect.yieldNow

@@ -31,26 +31,28 @@ describe("waiting without starving", () => {
       }).pipe(Effect.provide(sandbox))
   )
 
-  it.effect("a node waiting for another's result gives its workflow slot back (sequential)", () =>
-    Effect.gen(function* () {
-      const wf = workflow(
-        "slot-released",
-        [
-          code("a", `const other = await waitForResult("b"); result = other.value + 1`),
-          code("b", `await sleep(100); result = { value: 1 }`),
-          code("c", `result = 3`)
-        ],
-        [],
-        { mode: "sequential", timeout: 600_000, deadlockTimeout: 300_000 }
-      )
-      const fiber = yield* Effect.forkChild(Runtime.execute(wf))
-      const result = yield* drive(fiber, 1_000)
-      assert.strictEqual(result.status, "succeeded")
-      assert.deepStrictEqual(result.outputs, { a: 2, b: { value: 1 }, c: 3 })
-      // sequential still means one node executing at a time: b's sleep is a wait, so c ran in it
-      const started = Trace.ofType(result.trace, "node-started").map((e) => e.nodeId)
-      assert.deepStrictEqual(started, ["a", "b", "c"])
-    }).pipe(Effect.provide(sandbox))
+  it.effect(
+    "a node waiting for another's result gives its workflow slot back (concurrency 1)",
+    () =>
+      Effect.gen(function* () {
+        const wf = workflow(
+          "slot-released",
+          [
+            code("a", `const other = await waitForResult("b"); result = other.value + 1`),
+            code("b", `await sleep(100); result = { value: 1 }`),
+            code("c", `result = 3`)
+          ],
+          [],
+          { concurrency: 1, timeout: 600_000, deadlockTimeout: 300_000 }
+        )
+        const fiber = yield* Effect.forkChild(Runtime.execute(wf))
+        const result = yield* drive(fiber, 1_000)
+        assert.strictEqual(result.status, "succeeded")
+        assert.deepStrictEqual(result.outputs, { a: 2, b: { value: 1 }, c: 3 })
+        // still one node executing at a time: b's sleep is a wait, so c ran in it
+        const started = Trace.ofType(result.trace, "node-started").map((e) => e.nodeId)
+        assert.deepStrictEqual(started, ["a", "b", "c"])
+      }).pipe(Effect.provide(sandbox))
   )
 
   it.effect("waits take the slot back in the order they ended, never exceeding the limit", () =>
@@ -190,5 +192,24 @@ describe("waiting without starving", () => {
         assert.deepStrictEqual(result.outputs, { a: 41, b: 42, c: 40 })
       }).pipe(Effect.provide(Sandbox.layerQuickJs({ workers: 2 }))),
     30_000
+  )
+
+  it.effect("sequential mode stays strictly one after another, waits included", () =>
+    Effect.gen(function* () {
+      const wf = workflow(
+        "strict",
+        [
+          code("first", `await sleep(1000); result = 1`),
+          code("second", `await sleep(1000); result = 2`)
+        ],
+        [],
+        { mode: "sequential" }
+      )
+      const fiber = yield* Effect.forkChild(Runtime.execute(wf))
+      const result = yield* drive(fiber, 100)
+      assert.strictEqual(result.status, "succeeded")
+      assert.isAtLeast(result.duration, 2000)
+      assert.isAtLeast(result.nodes.second!.startedAt!, result.nodes.first!.finishedAt!)
+    }).pipe(Effect.provide(sandbox))
   )
 })

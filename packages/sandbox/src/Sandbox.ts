@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os"
 import { Context, Effect, Layer, ManagedRuntime } from "effect"
 import { makeEngine, makeInThreadDriver } from "./internal/inThread.js"
 import {
+  defaultMaxSuspendedInThread as internalDefaultMaxSuspendedInThread,
   defaultMaxSuspendedPerWorker as internalDefaultMaxSuspended,
   defaultLimits as internalDefaultLimits,
   isValidInputName as internalIsValidInputName,
@@ -191,7 +192,8 @@ export interface QuickJsOptions {
   readonly terminateGrace?: number
   /**
    * Runs suspended in host calls (`await fn()`, `sleep`, …) one worker may hold while it serves
-   * other runs (default {@link defaultMaxSuspendedPerWorker}); each keeps its own QuickJS
+   * other runs (default {@link defaultMaxSuspendedPerWorker}, in-thread
+   * {@link defaultMaxSuspendedInThread}); each keeps its own QuickJS
    * instance (≥ 16 MiB of address space, a few MiB resident). A run that suspends past it fails
    * with `SandboxSuspendedLimit` (not retryable).
    */
@@ -199,8 +201,7 @@ export interface QuickJsOptions {
 }
 
 /**
- * The default bound of runs suspended in host calls per worker (and for the in-thread driver,
- * per thread): 64.
+ * The default bound of runs suspended in host calls per worker of a pool: 64.
  *
  * @example
  * ```ts
@@ -211,6 +212,20 @@ export interface QuickJsOptions {
  * @category models
  */
 export const defaultMaxSuspendedPerWorker: number = internalDefaultMaxSuspended
+
+/**
+ * The in-thread driver's default bound of runs suspended in host calls: 256 (one thread serves
+ * every caller; test harnesses run 100 executions at once).
+ *
+ * @example
+ * ```ts
+ * import { Sandbox } from "@weft/sandbox"
+ * Sandbox.defaultMaxSuspendedInThread // 256
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export const defaultMaxSuspendedInThread: number = internalDefaultMaxSuspendedInThread
 
 /**
  * The default size of a worker pool: `os.availableParallelism()`, at least 2, at most 4.
@@ -357,7 +372,7 @@ const layerInThread = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
       )
       const driver = makeInThreadDriver(
         engine,
-        options?.maxSuspendedPerWorker ?? defaultMaxSuspendedPerWorker
+        options?.maxSuspendedPerWorker ?? defaultMaxSuspendedInThread
       )
       return Sandbox.of({ run: (request) => runWith(driver, request) })
     })

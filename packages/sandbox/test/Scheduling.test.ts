@@ -147,6 +147,32 @@ describe("queue time", () => {
   )
 })
 
+describe("fair queueing", () => {
+  it.live("runs waiting for a worker are served round robin across fairness keys", () =>
+    Effect.gen(function* () {
+      const order: Array<string> = []
+      const busy = (key: string, n: number) =>
+        Sandbox.run({
+          source: "const end = Date.now() + 50; while (Date.now() < end) {}; return n",
+          inputs: { n },
+          fairnessKey: key,
+          onStart: () => Effect.sync(() => void order.push(`${key}${n}`))
+        })
+      // One execution floods the only worker with six runs; another submits one run after them.
+      const flood = yield* Effect.forkChild(
+        Effect.forEach([1, 2, 3, 4, 5, 6], (n) => busy("a", n), { concurrency: "unbounded" })
+      )
+      for (let i = 0; i < 100 && order.length === 0; i++) yield* Effect.sleep("5 millis")
+      yield* busy("b", 1)
+      yield* Fiber.join(flood)
+      // First come, first served would put b1 last; round robin puts it right after the run in
+      // progress and at most one more run of "a".
+      expect(order.indexOf("b1")).toBeLessThanOrEqual(2)
+      expect(order).toHaveLength(7)
+    }).pipe(Effect.provide(Sandbox.layerQuickJs({ workers: 1 })))
+  )
+})
+
 describe("out of memory", () => {
   for (const layer of [Sandbox.layerQuickJsInThread, Sandbox.layerQuickJs({ workers: 1 })]) {
     it.live(
@@ -200,6 +226,22 @@ describe("the shared sandbox", () => {
       yield* Effect.promise(() => Sandbox.closeShared())
     })
   )
+
+  it("the Promise facades default to the worker pool: a native-heavy loop is stopped", async () => {
+    // The in-thread driver cannot preempt this loop; the worker pool terminates its worker.
+    const source =
+      "const big = JSON.stringify(Array.from({ length: 2e5 }, (_, i) => i)); for (;;) JSON.parse(big)"
+    for (const run of [
+      (request: Sandbox.PromiseRunRequest) => Sandbox.shared().run(request),
+      (request: Sandbox.PromiseRunRequest) => Sandbox.runPromise(request)
+    ]) {
+      const error: unknown = await run({ source, limits: { timeout: 300 } }).catch(
+        (e: unknown) => e
+      )
+      expect(error).toMatchObject({ _tag: "SandboxTimeout" })
+    }
+    await Sandbox.closeShared()
+  }, 60_000)
 
   it("lets the process exit after a run without being closed", async () => {
     const entry = fileURLToPath(new URL("../src/index.ts", import.meta.url))

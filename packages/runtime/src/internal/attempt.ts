@@ -161,16 +161,31 @@ export const runAttempt = <B = AttemptRecord>(
   attempt: number,
   next: (record: AttemptRecord) => Effect.Effect<B> = Effect.succeed as never,
   /** Clock time now, when the caller just read it (saves a read on the hot path). */
-  now?: number
+  now?: number,
+  /** A success straight to the caller (no record): the in-memory journal never keeps one. */
+  succeeded?: (output: Json, endedAt: number) => Effect.Effect<B>
 ): Effect.Effect<B> => {
   const state = run.state
   state.attempts[run.node.index]!++
   const scope = new AttemptScope(state, run.node.id, run)
   const handlers = {
-    onSuccess: (output: Json): Effect.Effect<B> =>
-      next(
-        makeRecord({ _tag: "Success", output }, scope.started, state.now(), scope.queued, scope)
-      ),
+    onSuccess:
+      succeeded === undefined
+        ? (output: Json): Effect.Effect<B> =>
+            next(
+              makeRecord(
+                { _tag: "Success", output },
+                scope.started,
+                state.now(),
+                scope.queued,
+                scope
+              )
+            )
+        : (output: Json): Effect.Effect<B> => {
+            const logs = scope.logs
+            if (logs !== undefined && logs.length > 0) state.logs[run.node.index] = logs
+            return succeeded(output, state.now())
+          },
     onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<B> =>
       next(failed(run, attempt, scope, cause))
   }

@@ -72,10 +72,13 @@ export const runCode = (
     // limits do not count it (they start in onStart)
     state.beginQueue(index, "a sandbox worker")
     const started = Deferred.makeUnsafe<void>()
-    const onStart = (info: { readonly queuedMillis: number }) =>
+    // queue time on the Clock (not the sandbox's real-time figure), so a trace under TestClock
+    // stays deterministic
+    const requested = state.now()
+    const onStart = () =>
       Effect.sync(() => {
         state.endQueue(index)
-        markStarted(scope, attempt, permitQueue + Math.round(info.queuedMillis))
+        markStarted(scope, attempt, permitQueue + (state.now() - requested))
         Deferred.doneUnsafe(started, Exit.void)
       })
     const guest = sandbox

@@ -3,6 +3,7 @@
 // or not. A unit is ready once every input group of its nodes has a delivery (the first wins);
 // it is skipped once some group can no longer get one — which also resolves its own connections,
 // so skips flow downstream.
+import type { PlanFeed } from "./plan.js"
 import { type ExecutionState, FAILED, SKIPPED, SUCCEEDED, TIMED_OUT } from "./state.js"
 
 const failed = (status: number): boolean => status === FAILED || status === TIMED_OUT
@@ -23,13 +24,13 @@ export const resolveFeeds = (state: ExecutionState, unit: number, ok: boolean): 
 /** Resolves `outgoing`; returns the first unit it skipped (any further ones are resolved here). */
 const resolve = (
   state: ExecutionState,
-  outgoing: ReadonlyArray<number>,
+  outgoing: ReadonlyArray<PlanFeed>,
   ok: boolean
 ): number | undefined => {
   const plan = state.plan
   let skipped: number | undefined
   for (let k = 0; k < outgoing.length; k++) {
-    const feed = plan.feeds[outgoing[k]!]!
+    const feed = outgoing[k]!
     const group = feed.group
     if (state.winner[group]! >= 0) continue
     const status = state.status[feed.from]!

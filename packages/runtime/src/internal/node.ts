@@ -193,7 +193,12 @@ export const runNode = (
       whole === undefined
         ? policy === undefined && state.liveJournal
           ? // the common case: one attempt, run live, continued straight into the recording
-            runAttempt(nodeRun, 1, onOutcome, started)
+            runAttempt(nodeRun, 1, onOutcome, started, (output, endedAt) => {
+              attempt = 1
+              return Effect.succeed(
+                recordSuccess(state, index, iteration, 1, started, output, endedAt)
+              )
+            })
           : Effect.flatMap(attempts(nodeRun, policy), onOutcome)
         : Effect.matchCauseEffect(Effect.andThen(whole, attempts(nodeRun, policy)), {
             onSuccess: onOutcome,

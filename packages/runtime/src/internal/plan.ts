@@ -51,8 +51,8 @@ export interface PlanUnit {
   readonly loop: Loop | undefined
   /** Input groups of its nodes fed from other units: it is ready when each has delivered. */
   readonly groupCount: number
-  /** Connections from its nodes to other units (indices into `Plan.feeds`). */
-  readonly feeds: ReadonlyArray<number>
+  /** Connections from its nodes to other units. */
+  readonly feeds: ReadonlyArray<PlanFeed>
 }
 
 export interface Plan {
@@ -296,7 +296,7 @@ const compile = (workflow: WorkflowData, issues: ReadonlyArray<PlanIssue>): Plan
   const groupFeedCounts: Array<number> = []
   const unitGroups = new Int32Array(unitCount)
   const feeds: Array<PlanFeed> = []
-  const unitFeeds: Array<Array<number>> = Array.from({ length: unitCount }, () => [])
+  const unitFeeds: Array<Array<PlanFeed>> = Array.from({ length: unitCount }, () => [])
   for (const connection of workflow.connections) {
     const from = nodeIndex.get(connection.from)
     const to = nodeIndex.get(connection.to)
@@ -326,8 +326,9 @@ const compile = (workflow: WorkflowData, issues: ReadonlyArray<PlanIssue>): Plan
         group = known
       }
       groupFeedCounts[group]!++
-      unitFeeds[fromUnit]!.push(feeds.length)
-      feeds.push({ from, to, input: inputs[to]!.length, group, failure })
+      const feed: PlanFeed = { from, to, input: inputs[to]!.length, group, failure }
+      unitFeeds[fromUnit]!.push(feed)
+      feeds.push(feed)
       successorSets[fromUnit]!.add(toUnit)
       predecessorSets[toUnit]!.add(fromUnit)
     }

@@ -119,6 +119,8 @@ export class ExecutionState {
   readonly fibers: Array<Fiber.Fiber<boolean> | undefined>
   readonly limit: number
   readonly failFast: boolean
+  /** Sequential mode: one node after another, a waiting one included (it keeps its slot). */
+  readonly sequential: boolean
   readonly wide: { readonly [key: string]: Json }
   readonly scoped: Map<string, { readonly [key: string]: Json }> = new Map()
   /** Nodes suspended in a wait (what they wait for); the deadlock watchdog reads it. */
@@ -202,6 +204,7 @@ export class ExecutionState {
           ? Number.POSITIVE_INFINITY
           : Math.max(1, concurrency)
     this.failFast = settings.failureMode !== "continue"
+    this.sequential = settings.mode === "sequential"
     let wide: Record<string, Json> | undefined
     for (const key in params) {
       const value = params[key]!

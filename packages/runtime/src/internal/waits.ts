@@ -60,14 +60,17 @@ export const waiting = <A, E>(
   Effect.suspend(() => {
     state.beginWait(index, what, scope, bounded)
     const began = state.now()
-    const token = { suspended: true }
-    state.suspended++
-    state.notify()
+    // sequential mode keeps its one slot through a wait: nodes run strictly one after another
+    const token = { suspended: !state.sequential }
+    if (token.suspended) {
+      state.suspended++
+      state.notify()
+    }
     return scope.releasePermit().pipe(
       Effect.andThen(Effect.exit(effect)),
       Effect.tap(() => Effect.sync(() => state.endWait(index))),
       Effect.flatMap((exit) =>
-        resumeSlot(state, token).pipe(
+        (token.suspended ? resumeSlot(state, token) : Effect.void).pipe(
           Effect.andThen(scope.retakePermit(index)),
           Effect.andThen(
             Effect.sync(() => {

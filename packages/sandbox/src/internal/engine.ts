@@ -126,7 +126,11 @@ const QUIET = { printErr: () => {}, print: () => {} } as unknown as NonNullable<
 
 // Runs once per context, before any user code; captures intrinsics so later tampering by the
 // guest only affects the guest. Returns `run(main, inputsJson, outputLimit, hostNames, hasResources)`.
-const PRELUDE = `(function (rawCall, rawLog, maxLogLine) {
+// Compiling JavaScript is the largest cost of a fresh context in QuickJS, so the parts most runs
+// never need (console, error description, resource proxies) are compiled on first use from
+// LAZY_PARTS by the host, in the same context, and receive the intrinsics captured here — never
+// globals, which the guest may have replaced by then.
+const PRELUDE = `(function (rawCall, rawLog, maxLogLine, rawLazy) {
   "use strict";
   const O = Object, R = Reflect, E = Error, S = String, P = Proxy;
   const gopd = O.getOwnPropertyDescriptor, getProto = O.getPrototypeOf, define = O.defineProperty;
@@ -145,12 +149,9 @@ const PRELUDE = `(function (rawCall, rawLog, maxLogLine) {
       throw error;
     }]);
   };
-  const unsupported = (message) => { const e = new E(message); define(e, "name", { value: "SandboxUnsupported", writable: true, configurable: true }); return e; };
-  const proxyFor = (resource) => new P({}, {
-    get: (_target, method) => typeof method === "symbol" || method === "then" ? undefined
-      : (...args) => invoke("resource", resource, method, args),
-    set: () => false, defineProperty: () => false, setPrototypeOf: () => false
-  });
+  const caps = { __proto__: null, O, E, S, P, gopd, getProto, define, stringify, apply, then, slice, join, hostErrors, wmGet, rawLog, maxLogLine, invoke };
+  const parts = { __proto__: null };
+  const part = (name) => parts[name] !== undefined ? parts[name] : (parts[name] = rawLazy(name, caps));
   const install = (hostNames, hasResources) => {
     for (let i = 0; i < hostNames.length; i++) {
       const name = hostNames[i];
@@ -159,49 +160,14 @@ const PRELUDE = `(function (rawCall, rawLog, maxLogLine) {
     if (hasResources) {
       setGlobal("getResource", (name) => {
         const resource = S(name);
-        return apply(then, invoke("acquire", resource, "", []), [() => proxyFor(resource)]);
+        return apply(then, invoke("acquire", resource, "", []), [() => part("proxyFor")(resource)]);
       });
     }
   };
-  setGlobal("require", () => { throw unsupported("require() is not available in code nodes; use the host functions and getResource() instead"); });
-  const show = (value) => {
-    if (typeof value === "string") return value;
-    try { const s = stringify(value); return s === undefined ? S(value) : s; } catch (_) {
-      try { return S(value); } catch (_) { return "[unprintable]"; }
-    }
-  };
-  const log = (...args) => {
-    const parts = [];
-    for (let i = 0; i < args.length; i++) parts[i] = show(args[i]);
-    let line = apply(join, parts, [" "]);
-    if (line.length > maxLogLine) line = apply(slice, line, [0, maxLogLine]) + "…";
-    rawLog(stringify(line)); // JSON keeps NUL and lone surrogates intact across the boundary
-  };
+  setGlobal("require", () => { const e = new E("require() is not available in code nodes; use the host functions and getResource() instead"); define(e, "name", { value: "SandboxUnsupported", writable: true, configurable: true }); throw e; });
+  const log = (...args) => apply(part("log"), undefined, args);
   setGlobal("console", { log, info: log, warn: log, error: log, debug: log, trace: log });
-  const readString = (value, key) => {
-    let o = value;
-    for (let i = 0; i < 16 && o !== null && (typeof o === "object" || typeof o === "function"); i++) {
-      const d = gopd(o, key);
-      if (d !== undefined) return "value" in d && typeof d.value === "string" ? d.value : undefined;
-      o = getProto(o);
-    }
-    return undefined;
-  };
-  const describe = (error) => {
-    if (error === null || (typeof error !== "object" && typeof error !== "function")) {
-      let message; try { message = S(error); } catch (_) { message = typeof error; }
-      return { __proto__: null, kind: "throw", name: "Error", message, stack: "", hostCall: undefined };
-    }
-    const name = readString(error, "name"), message = readString(error, "message"), stack = readString(error, "stack");
-    return {
-      __proto__: null,
-      kind: "throw",
-      name: name === undefined ? "Error" : apply(slice, name, [0, 200]),
-      message: message === undefined ? "(the thrown value has no readable message)" : apply(slice, message, [0, 4000]),
-      stack: stack === undefined ? "" : apply(slice, stack, [0, 2000]),
-      hostCall: apply(wmGet, hostErrors, [error])
-    };
-  };
+  const describe = (error) => part("describe")(error);
   // The outcome is read by the host, so the guest must not be able to forge it: envelopes have
   // no prototype (an Object.prototype.then cannot adopt them) and the main promise gets its own
   // undefined constructor (a replaced Promise species cannot stand in for the derived promise).
@@ -221,6 +187,64 @@ const PRELUDE = `(function (rawCall, rawLog, maxLogLine) {
   }, describe]);
   };
 })`
+
+/** Parts of the prelude compiled on first use: each is a factory taking the captured intrinsics. */
+const LAZY_PARTS: { readonly [name: string]: string } = {
+  proxyFor: `(function (c) {
+  "use strict";
+  const P = c.P, invoke = c.invoke;
+  return (resource) => new P({}, {
+    get: (_target, method) => typeof method === "symbol" || method === "then" ? undefined
+      : (...args) => invoke("resource", resource, method, args),
+    set: () => false, defineProperty: () => false, setPrototypeOf: () => false
+  });
+})`,
+  log: `(function (c) {
+  "use strict";
+  const S = c.S, stringify = c.stringify, apply = c.apply, join = c.join, slice = c.slice, rawLog = c.rawLog, maxLogLine = c.maxLogLine;
+  const show = (value) => {
+    if (typeof value === "string") return value;
+    try { const s = stringify(value); return s === undefined ? S(value) : s; } catch (_) {
+      try { return S(value); } catch (_) { return "[unprintable]"; }
+    }
+  };
+  return (...args) => {
+    const parts = [];
+    for (let i = 0; i < args.length; i++) parts[i] = show(args[i]);
+    let line = apply(join, parts, [" "]);
+    if (line.length > maxLogLine) line = apply(slice, line, [0, maxLogLine]) + "…";
+    rawLog(stringify(line)); // JSON keeps NUL and lone surrogates intact across the boundary
+  };
+})`,
+  describe: `(function (c) {
+  "use strict";
+  const S = c.S, gopd = c.gopd, getProto = c.getProto, apply = c.apply, slice = c.slice, wmGet = c.wmGet, hostErrors = c.hostErrors;
+  const readString = (value, key) => {
+    let o = value;
+    for (let i = 0; i < 16 && o !== null && (typeof o === "object" || typeof o === "function"); i++) {
+      const d = gopd(o, key);
+      if (d !== undefined) return "value" in d && typeof d.value === "string" ? d.value : undefined;
+      o = getProto(o);
+    }
+    return undefined;
+  };
+  return (error) => {
+    if (error === null || (typeof error !== "object" && typeof error !== "function")) {
+      let message; try { message = S(error); } catch (_) { message = typeof error; }
+      return { __proto__: null, kind: "throw", name: "Error", message, stack: "", hostCall: undefined };
+    }
+    const name = readString(error, "name"), message = readString(error, "message"), stack = readString(error, "stack");
+    return {
+      __proto__: null,
+      kind: "throw",
+      name: name === undefined ? "Error" : apply(slice, name, [0, 200]),
+      message: message === undefined ? "(the thrown value has no readable message)" : apply(slice, message, [0, 4000]),
+      stack: stack === undefined ? "" : apply(slice, stack, [0, 2000]),
+      hostCall: apply(wmGet, hostErrors, [error])
+    };
+  };
+})`
+}
 
 /** Line 1 of the wrapper; user line N is file line N + 1. */
 const wrapperHead = (inputNames: ReadonlyArray<string>): string =>
@@ -419,12 +443,24 @@ export class Engine {
     const rawLog = context.newFunction("log", (line) => {
       prepared.owner?.log(line)
     })
+    // Compiles a lazy part of the prelude in this context (the guest cannot reach this function).
+    const rawLazy = context.newFunction("lazy", (name, caps) => {
+      const key = context.typeof(name) === "string" ? context.getString(name) : ""
+      const source = Object.hasOwn(LAZY_PARTS, key) ? LAZY_PARTS[key] : undefined
+      if (source === undefined) throw new Error(`no prelude part ${key}`)
+      const factory = context.unwrapResult(context.evalCode(source, `prelude-${key}.js`))
+      try {
+        return context.unwrapResult(context.callFunction(factory, context.undefined, caps))
+      } finally {
+        factory.dispose()
+      }
+    })
     const preludeFn = context.unwrapResult(context.evalCode(PRELUDE, "prelude.js"))
     const maxLine = context.newNumber(MAX_LOG_LINE)
     const run = context.unwrapResult(
-      context.callFunction(preludeFn, context.undefined, rawCall, rawLog, maxLine)
+      context.callFunction(preludeFn, context.undefined, rawCall, rawLog, maxLine, rawLazy)
     )
-    for (const handle of [preludeFn, maxLine, rawCall, rawLog]) handle.dispose()
+    for (const handle of [preludeFn, maxLine, rawCall, rawLog, rawLazy]) handle.dispose()
     const prepared: Prepared = { instance, runtime, context, run, owner: undefined }
     runtime.setInterruptHandler(() => prepared.owner?.shouldInterrupt() ?? false)
     return prepared

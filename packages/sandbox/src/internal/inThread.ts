@@ -4,7 +4,11 @@ import { withRealWork } from "./realWork.js"
 import type { Driver, SessionHandle } from "./run.js"
 
 let wasm: WasmModule | undefined
-/** QuickJS's compiled module, shared by every driver in this process. */
+/**
+ * QuickJS's compiled module, shared by every driver in this process and kept for its lifetime:
+ * compiling it again costs ~50 ms per cold start, and releasing it did not return measurable
+ * memory (see the README's memory notes).
+ */
 export const sharedWasm = (): WasmModule => {
   wasm ??= compileWasm()
   return wasm
@@ -46,25 +50,24 @@ export const makeInThreadDriver = (engine: Engine, maxSuspended: number): Driver
           suspendedCount++
           return step
         }
-        // Instantiating a QuickJS instance is real asynchronous work (WebAssembly instantiation).
-        const opened = yield* Effect.acquireRelease(
-          withRealWork(
-            `sandbox:${options.label}`,
-            Effect.suspend(() => {
-              const ready = engine.openReady(job, 0)
-              return ready !== undefined
-                ? Effect.succeed(ready)
-                : Effect.tryPromise({ try: () => engine.open(job), catch: (error) => error })
-            })
-          ).pipe(Effect.result),
-          (result) =>
-            Effect.sync(() => {
-              if (suspended) {
-                suspended = false
-                suspendedCount--
-              }
-              if (Result.isSuccess(result)) result.success.close()
-            })
+        // A context prepared ahead opens synchronously; instantiating a QuickJS instance is real
+        // asynchronous work (WebAssembly instantiation).
+        const ready = engine.openReady(job, 0)
+        const opened =
+          ready !== undefined
+            ? Result.succeed(ready)
+            : yield* withRealWork(
+                `sandbox:${options.label}`,
+                Effect.tryPromise({ try: () => engine.open(job), catch: (error) => error })
+              ).pipe(Effect.result)
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            if (suspended) {
+              suspended = false
+              suspendedCount--
+            }
+            if (Result.isSuccess(opened)) opened.success.close()
+          })
         )
         if (Result.isFailure(opened)) {
           const failed = instantiationFailed(opened.failure)
@@ -76,7 +79,12 @@ export const makeInThreadDriver = (engine: Engine, maxSuspended: number): Driver
         }
         const session = opened.success
         const handle: SessionHandle = {
-          start: Effect.flatMap(options.onStart, () => Effect.sync(() => track(session.start()))),
+          start: Effect.flatMap(options.onStart, () =>
+            withRealWork(
+              `sandbox:${options.label}`,
+              Effect.sync(() => track(session.start()))
+            )
+          ),
           resume: (results) => Effect.sync(() => track(session.resume(results)))
         }
         return handle

@@ -14,7 +14,7 @@ import {
   SandboxUnsupported
 } from "../SandboxError.js"
 import type { Failure, HostCall, HostResult, Job, Step } from "./engine.js"
-import { parseProblem } from "./syntax.js"
+import { type ParseProblem, parseProblem } from "./syntax.js"
 
 /** One running session, stepped by the run loop. */
 export interface SessionHandle {
@@ -43,6 +43,9 @@ export interface Driver {
 
 /** Default bound of sessions suspended in host calls per worker (each keeps its own instance). */
 export const defaultMaxSuspendedPerWorker = 64
+
+/** The in-thread driver's default: one thread serves every caller (test harnesses run 100+). */
+export const defaultMaxSuspendedInThread = 256
 
 export const defaultLimits: Limits = {
   timeout: 5_000,
@@ -98,23 +101,20 @@ const jsonProblem = (
   return undefined
 }
 
-const limitsOf = (
-  request: RunRequest,
-  label: string | undefined
-): Effect.Effect<Limits, SandboxInvalidInput> => {
-  const limits = { ...defaultLimits, ...request.limits }
+const limitsOf = (request: RunRequest, label: string | undefined): Limits | SandboxInvalidInput => {
+  const limits =
+    request.limits === undefined ? defaultLimits : { ...defaultLimits, ...request.limits }
+  if (limits === defaultLimits) return limits
   for (const [key, value] of Object.entries(limits)) {
     if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-      return Effect.fail(
-        new SandboxInvalidInput({
-          ...(label === undefined ? {} : { label }),
-          input: `limits.${key}`,
-          message: `limits.${key} must be a positive number of ${key === "timeout" ? "milliseconds" : key === "logLines" ? "lines" : "bytes"}, got ${String(value)}`
-        })
-      )
+      return new SandboxInvalidInput({
+        ...(label === undefined ? {} : { label }),
+        input: `limits.${key}`,
+        message: `limits.${key} must be a positive number of ${key === "timeout" ? "milliseconds" : key === "logLines" ? "lines" : "bytes"}, got ${String(value)}`
+      })
     }
   }
-  return Effect.succeed(limits)
+  return limits
 }
 
 const SLEEP: HostFunction = (ms) =>
@@ -126,82 +126,106 @@ const SLEEP: HostFunction = (ms) =>
         )
       )
 
-/** Validates a request and turns it into an engine job. */
-export const prepare = (
-  request: RunRequest
-): Effect.Effect<
-  { readonly job: Job; readonly host: Readonly<Record<string, HostFunction>> },
-  SandboxError
-> =>
-  Effect.gen(function* () {
-    const label = request.label
-    const withLabel = label === undefined ? {} : { label }
-    const inputs = request.inputs ?? {}
-    for (const [name, value] of Object.entries(inputs)) {
-      if (!isValidInputName(name)) {
-        return yield* new SandboxInvalidInput({
-          ...withLabel,
-          input: name,
-          message: `Input ${JSON.stringify(name)} cannot be a variable name: use letters, digits, _ or $, not starting with a digit, and not a reserved word (or "result")`
-        })
-      }
-      const problem = jsonProblem(value, name, new Set(), 0)
-      if (problem !== undefined) {
-        return yield* new SandboxInvalidInput({
-          ...withLabel,
-          input: name,
-          message: `Input ${problem}`
-        })
-      }
+const DEFAULT_HOST: Readonly<Record<string, HostFunction>> = { sleep: SLEEP }
+const DEFAULT_HOST_NAMES: ReadonlyArray<string> = ["sleep"]
+
+/** A request turned into an engine job, with its host functions. */
+export interface Prepared {
+  readonly job: Job
+  readonly host: Readonly<Record<string, HostFunction>>
+}
+
+const TAKEN = new Set(["console", "require"])
+const TAKEN_WITH_RESOURCES = new Set(["console", "require", "getResource"])
+
+/** Validates a request and turns it into an engine job (synchronous: on every run's path). */
+export const prepareSync = (request: RunRequest): Prepared | SandboxError => {
+  const label = request.label
+  const withLabel = label === undefined ? {} : { label }
+  const inputs = request.inputs ?? {}
+  const inputNames = Object.keys(inputs)
+  for (const name of inputNames) {
+    if (!isValidInputName(name)) {
+      return new SandboxInvalidInput({
+        ...withLabel,
+        input: name,
+        message: `Input ${JSON.stringify(name)} cannot be a variable name: use letters, digits, _ or $, not starting with a digit, and not a reserved word (or "result")`
+      })
     }
-    const host: Record<string, HostFunction> = { sleep: SLEEP, ...request.host }
-    const taken = new Set([
-      "console",
-      "require",
-      ...(request.resources === undefined ? [] : ["getResource"])
-    ])
+    const problem = jsonProblem(inputs[name], name, new Set(), 0)
+    if (problem !== undefined) {
+      return new SandboxInvalidInput({ ...withLabel, input: name, message: `Input ${problem}` })
+    }
+  }
+  const host: Record<string, HostFunction> =
+    request.host === undefined ? DEFAULT_HOST : { sleep: SLEEP, ...request.host }
+  if (host !== DEFAULT_HOST) {
+    const taken = request.resources === undefined ? TAKEN : TAKEN_WITH_RESOURCES
     for (const name of Object.keys(host)) {
       if (taken.has(name)) {
-        return yield* new SandboxInvalidInput({
+        return new SandboxInvalidInput({
           ...withLabel,
           input: `host.${name}`,
           message: `Host function ${JSON.stringify(name)} would replace the guest's own ${name}; give it another name`
         })
       }
       if (!/^[A-Za-z_$][\w$]*$/.test(name) || RESERVED.has(name)) {
-        return yield* new SandboxInvalidInput({
+        return new SandboxInvalidInput({
           ...withLabel,
           input: `host.${name}`,
           message: `Host function ${JSON.stringify(name)} needs a plain identifier as its name`
         })
       }
     }
-    const limits = yield* limitsOf(request, label)
-    const problem = parseProblem(request.source)
-    if (problem !== undefined) {
-      const line = problem.line === undefined ? {} : { line: problem.line }
-      const column = problem.column === undefined ? {} : { column: problem.column }
-      return yield* problem.kind === "unsupported"
-        ? new SandboxUnsupported({
-            ...withLabel,
-            ...line,
-            feature: problem.feature,
-            message: problem.message
-          })
-        : new SandboxSyntaxError({ ...withLabel, ...line, ...column, message: problem.message })
-    }
-    return {
-      job: {
-        source: request.source,
-        inputsJson: JSON.stringify(inputs),
-        inputNames: Object.keys(inputs),
-        hostNames: Object.keys(host),
-        resources: request.resources !== undefined,
-        limits
-      },
-      host
-    }
+  }
+  const limits = limitsOf(request, label)
+  if (limits instanceof SandboxInvalidInput) return limits
+  const problem = cachedParseProblem(request.source)
+  if (problem !== undefined) {
+    const line = problem.line === undefined ? {} : { line: problem.line }
+    const column = problem.column === undefined ? {} : { column: problem.column }
+    return problem.kind === "unsupported"
+      ? new SandboxUnsupported({
+          ...withLabel,
+          ...line,
+          feature: problem.feature,
+          message: problem.message
+        })
+      : new SandboxSyntaxError({ ...withLabel, ...line, ...column, message: problem.message })
+  }
+  return {
+    job: {
+      source: request.source,
+      inputsJson: JSON.stringify(inputs),
+      inputNames,
+      hostNames: host === DEFAULT_HOST ? DEFAULT_HOST_NAMES : Object.keys(host),
+      resources: request.resources !== undefined,
+      limits
+    },
+    host
+  }
+}
+
+/** Validates a request and turns it into an engine job. */
+export const prepare = (request: RunRequest): Effect.Effect<Prepared, SandboxError> =>
+  Effect.suspend(() => {
+    const prepared = prepareSync(request)
+    return "job" in prepared ? Effect.succeed(prepared) : Effect.fail(prepared)
   })
+
+// Workflows run the same code nodes again and again: remember recent parse checks by source.
+const PARSE_CACHE_SIZE = 512
+const parseCache = new Map<string, ParseProblem | undefined>()
+const cachedParseProblem = (source: string): ParseProblem | undefined => {
+  if (parseCache.has(source)) return parseCache.get(source)
+  const problem = parseProblem(source)
+  if (parseCache.size >= PARSE_CACHE_SIZE) {
+    const oldest = parseCache.keys().next()
+    if (oldest.done !== true) parseCache.delete(oldest.value)
+  }
+  parseCache.set(source, problem)
+  return problem
+}
 
 interface HostFailure {
   readonly function: string
@@ -370,59 +394,72 @@ export const runWith = (
   driver: Driver,
   request: RunRequest
 ): Effect.Effect<RunResult, SandboxError> =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const called = performance.now()
-      const { job, host } = yield* prepare(request)
-      const label = request.label ?? "run"
-      const failures = new Map<number, HostFailure>()
-      const results = yield* Queue.unbounded<HostResult>()
-      const onStart = request.onStart
-      const session = yield* driver.open(job, {
-        label,
-        key: request.fairnessKey ?? "",
-        onStart:
-          onStart === undefined
-            ? Effect.void
-            : Effect.suspend(() => onStart({ queuedMillis: performance.now() - called }))
-      })
-      let step = yield* session.start
-      let inFlight = 0
-      while (step._tag === "pending") {
-        const [only] = step.calls
-        if (only !== undefined && step.calls.length === 1 && inFlight === 0) {
-          // The common case (one awaited call at a time) runs in this fiber: no fork, no queue.
-          step = yield* session.resume([yield* callHost(only, request, host, failures)])
-          continue
+  Effect.suspend(() => {
+    const called = performance.now()
+    const prepared = prepareSync(request)
+    if (!("job" in prepared)) return Effect.fail(prepared)
+    const { job, host } = prepared
+    return Effect.scoped(
+      Effect.gen(function* () {
+        const label = request.label ?? "run"
+        const failures = new Map<number, HostFailure>()
+        let results: Queue.Queue<HostResult> | undefined
+        const onStart = request.onStart
+        const session = yield* driver.open(job, {
+          label,
+          key: request.fairnessKey ?? "",
+          onStart:
+            onStart === undefined
+              ? Effect.void
+              : Effect.suspend(() => onStart({ queuedMillis: performance.now() - called }))
+        })
+        let step = yield* session.start
+        let inFlight = 0
+        while (step._tag === "pending") {
+          const [only] = step.calls
+          if (only !== undefined && step.calls.length === 1 && inFlight === 0) {
+            // The common case (one awaited call at a time) runs in this fiber: no fork, no queue.
+            step = yield* session.resume([yield* callHost(only, request, host, failures)])
+            continue
+          }
+          results ??= yield* Queue.unbounded<HostResult>()
+          const queue = results
+          for (const call of step.calls) {
+            inFlight++
+            yield* Effect.forkScoped(
+              Effect.flatMap(callHost(call, request, host, failures), (result) =>
+                Queue.offer(queue, result)
+              )
+            )
+          }
+          const settled = yield* Queue.takeAll(queue)
+          inFlight -= settled.length
+          step = yield* session.resume(settled)
         }
-        for (const call of step.calls) {
-          inFlight++
-          yield* Effect.forkScoped(
-            Effect.flatMap(callHost(call, request, host, failures), (result) =>
-              Queue.offer(results, result)
+        if (step._tag === "failed")
+          return yield* Effect.fail(
+            toError(
+              step.failure,
+              job.limits,
+              request.label,
+              failures,
+              step.logs,
+              driver.maxSuspended
             )
           )
+        const outputJson = step.outputJson
+        if (outputJson === undefined) return { output: undefined, logs: step.logs }
+        try {
+          return { output: JSON.parse(outputJson) as Json, logs: step.logs }
+        } catch {
+          // Only a guest that subverted the engine's own output path gets here: never a host defect.
+          return yield* new SandboxRuntimeError({
+            ...(request.label === undefined ? {} : { label: request.label }),
+            ...(step.logs.length === 0 ? {} : { logs: step.logs }),
+            name: "OutputError",
+            message: "The code produced an output that is not JSON"
+          })
         }
-        const settled = yield* Queue.takeAll(results)
-        inFlight -= settled.length
-        step = yield* session.resume(settled)
-      }
-      if (step._tag === "failed")
-        return yield* Effect.fail(
-          toError(step.failure, job.limits, request.label, failures, step.logs, driver.maxSuspended)
-        )
-      const outputJson = step.outputJson
-      if (outputJson === undefined) return { output: undefined, logs: step.logs }
-      try {
-        return { output: JSON.parse(outputJson) as Json, logs: step.logs }
-      } catch {
-        // Only a guest that subverted the engine's own output path gets here: never a host defect.
-        return yield* new SandboxRuntimeError({
-          ...(request.label === undefined ? {} : { label: request.label }),
-          ...(step.logs.length === 0 ? {} : { logs: step.logs }),
-          name: "OutputError",
-          message: "The code produced an output that is not JSON"
-        })
-      }
-    })
-  )
+      })
+    )
+  })

@@ -69,6 +69,7 @@ if (port !== null) {
         )
     }
   })
-  await engine.warm(data.warmSizes)
   reply({ type: "ready" })
+  // Prepare contexts for later runs once ready (a first run does not wait for them).
+  await engine.warm(data.warmSizes)
 }

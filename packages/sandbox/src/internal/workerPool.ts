@@ -171,7 +171,9 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
       }
       const worker = new Worker(workerUrl, {
         workerData: data,
-        resourceLimits: { maxOldGenerationSizeMb: 256 },
+        // A small young generation: the worker allocates little JS, and a smaller peak leaves less RSS
+        // behind after termination (~15 MB less per pool measured here).
+        resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 4 },
         // Not the parent's flags and loaders (e.g. tsx): the worker needs none, and starts faster.
         execArgv: [],
         stderr: false
@@ -195,6 +197,9 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
           startFailure = undefined
           refresh(pool)
           dispatch()
+          // Workers start one after another: the first run waits for one start-up, not several
+          // competing for the same cores.
+          if (!closed && workers.length < size) spawn()
         } else pool.replies.get(message.sid)?.(message)
       })
       worker.on("error", (error) => {
@@ -242,8 +247,35 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
       dispatch()
     }
 
+    /** A free worker taken at once when nothing waits (no queueing, no callback). */
+    const takeFree = (home: PoolWorker | undefined): PoolWorker | undefined => {
+      if (closed) return undefined
+      if (home !== undefined) {
+        if (home.dead || !home.ready || home.busy || home.resumes.length > 0) return undefined
+        home.busy = true
+        refresh(home)
+        return home
+      }
+      if (starts.length > 0) return undefined
+      let best: PoolWorker | undefined
+      for (const pool of workers) {
+        if (pool.dead || !pool.ready || pool.busy || pool.resumes.length > 0) continue
+        if (best === undefined || pool.sessions < best.sessions) best = pool
+      }
+      if (best === undefined) return undefined
+      best.busy = true
+      refresh(best)
+      return best
+    }
+
     /** Waits for a turn: on `home` for a resume, on any worker for a start. Interruptible. */
     const turn = (key: string, home: PoolWorker | undefined) =>
+      Effect.suspend(() => {
+        const free = takeFree(home)
+        return free !== undefined ? Effect.succeed(free) : waitTurn(key, home)
+      })
+
+    const waitTurn = (key: string, home: PoolWorker | undefined) =>
       Effect.callback<PoolWorker | undefined>((resume) => {
         if (closed) {
           resume(Effect.succeed(undefined))
@@ -349,7 +381,7 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
             `The sandbox worker stopped unexpectedly (${pool.exitReason ?? "terminated"})`
           )
 
-    for (let i = 0; i < size; i++) spawn()
+    spawn()
 
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
