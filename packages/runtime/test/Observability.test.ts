@@ -6,29 +6,27 @@ import { Runtime, Scheduler, Trace } from "../src/index.js"
 import { connect, sandbox, task, workflow } from "./helpers.js"
 
 describe("observability", () => {
-  it.effect(
-    "creates a span per execution, per node and per attempt when a tracer is installed",
-    () =>
-      Effect.gen(function* () {
-        const spans: Array<Tracer.NativeSpan> = []
-        const tracer = Tracer.make({
-          span(options) {
-            const span = new Tracer.NativeSpan(options)
-            spans.push(span)
-            return span
-          }
-        })
-        const wf = workflow("spans", [task("a"), task("b")], [connect("a", "", "b", "x")])
-        yield* Runtime.execute(wf, {}, { functions: { a: () => 1, b: () => 2 } }).pipe(
-          Effect.withTracer(tracer)
-        )
-        assert.deepStrictEqual(
-          spans.map((s) => s.name),
-          ["weft.execution", "weft.node a", "weft.attempt", "weft.node b", "weft.attempt"]
-        )
-        assert.strictEqual(spans[1]!.attributes.get("weft.node.id"), "a")
-        assert.isTrue(spans.every((s) => s.status._tag === "Ended"))
-      }).pipe(Effect.provide(sandbox))
+  it.effect("creates a span per execution and per node when a tracer is installed", () =>
+    Effect.gen(function* () {
+      const spans: Array<Tracer.NativeSpan> = []
+      const tracer = Tracer.make({
+        span(options) {
+          const span = new Tracer.NativeSpan(options)
+          spans.push(span)
+          return span
+        }
+      })
+      const wf = workflow("spans", [task("a"), task("b")], [connect("a", "", "b", "x")])
+      yield* Runtime.execute(wf, {}, { functions: { a: () => 1, b: () => 2 } }).pipe(
+        Effect.withTracer(tracer)
+      )
+      assert.deepStrictEqual(
+        spans.map((s) => s.name),
+        ["weft.execution", "weft.node a", "weft.attempt", "weft.node b", "weft.attempt"]
+      )
+      assert.strictEqual(spans[1]!.attributes.get("weft.node.id"), "a")
+      assert.isTrue(spans.every((s) => s.status._tag === "Ended"))
+    }).pipe(Effect.provide(sandbox))
   )
 
   it.effect("the trace is typed JSON with Clock timestamps, in order", () =>
