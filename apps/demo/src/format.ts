@@ -1,4 +1,4 @@
-// Small text helpers shared by the progress lines, the summary table and the timeline.
+// Small text helpers shared by the progress lines and the summary table.
 
 /** `12 ms`, `1.23 s`, `2 min 5 s`. */
 export const duration = (ms: number | undefined): string => {

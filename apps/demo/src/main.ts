@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Workflow } from "@weft/graph"
-import { Runtime, type ExecutionResult } from "@weft/runtime"
+import { type ExecutionResult, Runtime, Timeline } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
 import { Cause, Effect, Exit, Fiber, Logger } from "effect"
 import { type Args, parse, usage } from "./args.js"
@@ -14,7 +14,6 @@ import * as Progress from "./progress.js"
 import { UsageError } from "./services/errors.js"
 import { isJsonObject, type JsonObject } from "./services/json.js"
 import * as Summary from "./summary.js"
-import * as Timeline from "./timeline.js"
 import { type Demo, demos, find } from "./workflows/index.js"
 
 export interface Io {
@@ -251,7 +250,8 @@ export const main = async (argv: ReadonlyArray<string>, io: Io): Promise<number>
       runs.map(({ target, result }) => ({
         title: target.workflow.name ?? target.workflow.id,
         result
-      }))
+      })),
+      { title: "Weft demo timeline" }
     )
     try {
       writeFileSync(timelineFile, html)

@@ -159,7 +159,8 @@ describe("CLI", () => {
     expect(stdout).toContain("✓ 1 workflow succeeded")
     const html = await dir.readText("timeline.html")
     expect(html).toContain("Nightly ETL")
-    expect(html).toContain('class="bar ok"')
+    expect(html).toContain('class="bar attempt succeeded"')
+    expect(html).toContain('data-node-id="extract"')
   }, 90_000)
 
   it("runs all three demos on embedded services, the checkout retrying the real API's two 503s, and exits 0", () => {

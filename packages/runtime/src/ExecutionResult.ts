@@ -25,7 +25,7 @@ type Json = Schema.Json
 export interface NodeResult {
   readonly nodeId: string
   readonly status: NodeStatus
-  /** Present when the node succeeded (for a loop node: its last iteration's output). */
+  /** Present when the node succeeded (for a loop node: its last iteration's output); `null` when it produced none. */
   readonly output?: Json
   /** Attempts made, over all loop iterations (0 if it never started). */
   readonly attempts: number
@@ -82,7 +82,8 @@ export interface ExecutionResult {
 
 /**
  * A value inside a node's output by dot path (`"items.0.id"`; `""` or omitted = whole output);
- * `undefined` when the node has no output or the path does not exist.
+ * `null` for a node that succeeded without an output (a code node that returns nothing);
+ * `undefined` when the node has not succeeded or the path does not exist.
  *
  * @example
  * ```ts

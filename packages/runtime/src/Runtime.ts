@@ -11,7 +11,20 @@
  * @since 0.1.0
  */
 import { Sandbox as SandboxModule } from "@weft/sandbox"
-import { type Cause, Effect, Exit, Fiber, type Layer, Queue, Semaphore, Stream } from "effect"
+import {
+  type Cause,
+  Context,
+  Effect,
+  Exit,
+  Fiber,
+  type Layer,
+  Logger,
+  type LogLevel,
+  Queue,
+  References,
+  Semaphore,
+  Stream
+} from "effect"
 import type { ExecutionError } from "./ExecutionError.js"
 import * as ExecutionResultModule from "./ExecutionResult.js"
 import {
@@ -25,6 +38,7 @@ import {
 import { KeyedLimiter } from "./internal/keyed.js"
 import { lazySandbox } from "./internal/lazySandbox.js"
 import type { Json, WorkflowData } from "./internal/model.js"
+import * as Metrics from "./Metrics.js"
 import type { ResourceInput } from "./Resource.js"
 import { CurrentScheduler, inMemory } from "./Scheduler.js"
 import type { TraceEvent } from "./Trace.js"
@@ -146,6 +160,14 @@ export interface RunOptions extends ExecuteOptions {
    * every run, its idle workers unref'd so the process can exit; `Sandbox.closeShared()` stops it.
    */
   readonly sandbox?: Layer.Layer<Sandbox>
+  /**
+   * Log at this level and above (retries are `Info`, node failures `Warn`) with Effect's default
+   * logger, or with `logger`. Without `logLevel` and `logger` the run logs nothing: a library
+   * stays quiet. (`execute` / `start` log through the caller's Effect logger instead.)
+   */
+  readonly logLevel?: LogLevel.LogLevel
+  /** Where the run's logs go (an Effect `Logger`); with `logLevel`, from that level up (default `Info`). */
+  readonly logger?: Logger.Logger<unknown, unknown>
 }
 
 /**
@@ -382,7 +404,18 @@ class RuntimeImpl implements Runtime {
     options: ExecuteOptions,
     control: ControlImpl
   ): Effect.Effect<ExecutionResult, never, Sandbox> {
-    return executeEngine(workflow, params ?? {}, this.config(options), control)
+    const config = this.config(options)
+    return Effect.flatMap(Effect.context<never>(), (context) => {
+      if (!Context.get(context, Metrics.Enabled))
+        return executeEngine(workflow, params ?? {}, config, control)
+      const record = Metrics.observer(context)
+      const onEvent = config.onEvent
+      const both = (event: TraceEvent) => {
+        record(event)
+        onEvent?.(event)
+      }
+      return executeEngine(workflow, params ?? {}, { ...config, onEvent: both }, control)
+    })
   }
 
   execute: Execute = ((
@@ -447,7 +480,7 @@ class RuntimeImpl implements Runtime {
         options.failOnError === true ? toError(result) : Effect.succeed(result)
       )
     )
-    const result = Effect.runPromise(Effect.provide(program, layer))
+    const result = Effect.runPromise(Effect.provide(program, layer).pipe(facadeLogging(options)))
     return {
       id: control.executionId,
       result,
@@ -466,6 +499,20 @@ class RuntimeImpl implements Runtime {
     }
   }
 }
+
+// The Promise facade is silent unless asked: no logger output without `logLevel` or `logger`.
+const facadeLogging =
+  (options: RunOptions) =>
+  <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+    if (options.logLevel === undefined && options.logger === undefined)
+      return Effect.provideService(effect, References.MinimumLogLevel, "None")
+    let logged = effect
+    if (options.logLevel !== undefined)
+      logged = Effect.provideService(logged, References.MinimumLogLevel, options.logLevel)
+    if (options.logger !== undefined)
+      logged = Effect.provide(logged, Logger.layer([options.logger]))
+    return logged
+  }
 
 /** `send(event)` (unnamed) or `send(name, payload)`. */
 const deliver = (control: ControlImpl, args: [Json] | [string, Json], at: number): void => {

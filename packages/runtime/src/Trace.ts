@@ -183,55 +183,136 @@ export const forNode = (trace: ReadonlyArray<TraceEvent>, nodeId: string): Array
   trace.filter((event) => "nodeId" in event && event.nodeId === nodeId)
 
 /**
- * A one-line human description of an event (for logs and progress output).
+ * Options of `format`.
+ *
+ * @example
+ * ```ts
+ * import type { Trace } from "@weft/runtime"
+ * declare const result: { readonly startedAt: number }
+ * const options: Trace.FormatOptions = { startedAt: result.startedAt }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface FormatOptions {
+  /**
+   * The execution's start (`ExecutionResult.startedAt`, or the `at` of its
+   * `execution-started` event): lines begin with the time since then, `[250ms]`. Without it a
+   * line has no time prefix.
+   */
+  readonly startedAt?: number
+}
+
+/**
+ * A one-line human description of an event (for logs and progress output), its time relative to
+ * the execution's start when `startedAt` is given. For a whole trace use `lines`; for a live
+ * stream (`onEvent`) use `formatter`, which remembers each execution's start.
  *
  * @example
  * ```ts
  * import { Trace } from "@weft/runtime"
- * Trace.format({ type: "node-started", at: 0, executionId: "e", nodeId: "a", iteration: 1, attempt: 1 })
+ * Trace.format(
+ *   { type: "node-started", at: 1796401238335, executionId: "e", nodeId: "a", iteration: 1, attempt: 1 },
+ *   { startedAt: 1796401238335 }
+ * )
  * // "[0ms] node a started (attempt 1)"
  * ```
  * @since 0.1.0
  * @category accessors
  */
-export const format = (event: TraceEvent): string => {
-  const prefix = `[${event.at}ms]`
+export const format = (event: TraceEvent, options: FormatOptions = {}): string => {
+  const prefix = options.startedAt === undefined ? "" : `[${event.at - options.startedAt}ms] `
+  return prefix + describe(event)
+}
+
+/**
+ * A whole trace as lines, times relative to its execution's start (its `execution-started`
+ * event; the first event when there is none).
+ *
+ * @example
+ * ```ts
+ * import { Trace } from "@weft/runtime"
+ * declare const result: { readonly trace: ReadonlyArray<Trace.TraceEvent> }
+ * console.log(Trace.lines(result.trace).join("\n"))
+ * // [0ms] execution 1f0c… of checkout started
+ * // [0ms] node price scheduled
+ * // …
+ * ```
+ * @since 0.1.0
+ * @category accessors
+ */
+export const lines = (trace: ReadonlyArray<TraceEvent>): Array<string> => {
+  const next = formatter()
+  return trace.map(next)
+}
+
+/**
+ * A `format` for live streams (`onEvent`, `execution.events`): it remembers when each execution
+ * started (from its `execution-started` event, else its first event seen) and prints times
+ * relative to that.
+ *
+ * @example
+ * ```ts
+ * import { Workflow } from "@weft/graph"
+ * import { Runtime, Trace } from "@weft/runtime"
+ * const wf = Workflow.make("hello").code("greet", "return 'hi'").build()
+ * const line = Trace.formatter()
+ * await Runtime.run(wf, {}, { onEvent: (event) => console.log(line(event)) })
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const formatter = (): ((event: TraceEvent) => string) => {
+  const starts = new Map<string, number>()
+  return (event) => {
+    let startedAt = starts.get(event.executionId)
+    if (startedAt === undefined || event.type === "execution-started") {
+      startedAt = event.at
+      starts.set(event.executionId, startedAt)
+    }
+    // an execution's last line: forget it, so a long-lived formatter does not grow
+    if (event.type === "execution-finished") starts.delete(event.executionId)
+    return format(event, { startedAt })
+  }
+}
+
+const describe = (event: TraceEvent): string => {
   switch (event.type) {
     case "execution-started":
-      return `${prefix} execution ${event.executionId} of ${event.workflowId} started`
+      return `execution ${event.executionId} of ${event.workflowId} started`
     case "execution-finished":
-      return `${prefix} execution ${event.executionId} ${event.status} in ${event.duration}ms`
+      return `execution ${event.executionId} ${event.status} in ${event.duration}ms`
     case "node-scheduled":
-      return `${prefix} node ${event.nodeId} scheduled`
+      return `node ${event.nodeId} scheduled`
     case "node-started":
-      return `${prefix} node ${event.nodeId} started (attempt ${event.attempt}${event.iteration > 1 ? `, iteration ${event.iteration}` : ""})`
+      return `node ${event.nodeId} started (attempt ${event.attempt}${event.iteration > 1 ? `, iteration ${event.iteration}` : ""}${event.queuedMillis === undefined ? "" : `, queued ${event.queuedMillis}ms`})`
     case "node-retrying":
-      return `${prefix} node ${event.nodeId} attempt ${event.attempt}/${event.maxAttempts} failed: ${event.error}; retrying in ${event.delay}ms`
+      return `node ${event.nodeId} attempt ${event.attempt}/${event.maxAttempts} failed: ${event.error}; retrying in ${event.delay}ms`
     case "node-succeeded":
-      return `${prefix} node ${event.nodeId} succeeded in ${event.duration}ms`
+      return `node ${event.nodeId} succeeded in ${event.duration}ms`
     case "node-failed":
-      return `${prefix} node ${event.nodeId} ${event.status}: ${event.error}: ${event.message}`
+      return `node ${event.nodeId} ${event.status}: ${event.error}: ${event.message}`
     case "node-skipped":
-      return `${prefix} node ${event.nodeId} skipped (${event.reason})`
+      return `node ${event.nodeId} skipped (${event.reason})`
     case "node-cancelled":
-      return `${prefix} node ${event.nodeId} ${event.status} (${event.reason})`
+      return `node ${event.nodeId} ${event.status} (${event.reason})`
     case "node-emitted":
-      return `${prefix} node ${event.nodeId} emitted ${JSON.stringify(event.event)}`
+      return `node ${event.nodeId} emitted ${JSON.stringify(event.event)}`
     case "node-waiting":
-      return `${prefix} node ${event.nodeId} waiting for ${event.waitingFor}`
+      return `node ${event.nodeId} waiting for ${event.waitingFor}`
     case "node-resumed":
-      return `${prefix} node ${event.nodeId} resumed after ${event.waited}ms`
+      return `node ${event.nodeId} resumed after ${event.waited}ms`
     case "resource-acquired":
-      return `${prefix} resource ${event.resource} acquired (by ${event.nodeId})`
+      return `resource ${event.resource} acquired (by ${event.nodeId})`
     case "resource-released":
-      return `${prefix} resource ${event.resource} released`
+      return `resource ${event.resource} released`
     case "resource-called":
-      return `${prefix} resource ${event.resource}.${event.method} called by ${event.nodeId}`
+      return `resource ${event.resource}.${event.method} called by ${event.nodeId}`
     case "event-received":
-      return `${prefix} event ${event.name === undefined ? "" : `${event.name} `}received ${JSON.stringify(event.event)}`
+      return `event ${event.name === undefined ? "" : `${event.name} `}received ${JSON.stringify(event.event)}`
     case "loop-iteration":
-      return `${prefix} loop ${event.loopId} iteration ${event.iteration}`
+      return `loop ${event.loopId} iteration ${event.iteration}`
     case "loop-finished":
-      return `${prefix} loop ${event.loopId} finished after ${event.iterations} iterations${event.converged ? " (converged)" : ""}`
+      return `loop ${event.loopId} finished after ${event.iterations} iterations${event.converged ? " (converged)" : ""}`
   }
 }

@@ -15,6 +15,10 @@ export * as Journal from "./Journal.js"
 /**
  * @since 0.1.0
  */
+export * as Metrics from "./Metrics.js"
+/**
+ * @since 0.1.0
+ */
 export * as Resource from "./Resource.js"
 /**
  * @since 0.1.0
@@ -24,6 +28,10 @@ export * as Runtime from "./Runtime.js"
  * @since 0.1.0
  */
 export * as Scheduler from "./Scheduler.js"
+/**
+ * @since 0.1.0
+ */
+export * as Timeline from "./Timeline.js"
 /**
  * @since 0.1.0
  */

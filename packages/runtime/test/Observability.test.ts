@@ -22,7 +22,7 @@ describe("observability", () => {
       )
       assert.deepStrictEqual(
         spans.map((s) => s.name),
-        ["weft.execution", "weft.node a", "weft.node b"]
+        ["weft.execution", "weft.node a", "weft.attempt", "weft.node b", "weft.attempt"]
       )
       assert.strictEqual(spans[1]!.attributes.get("weft.node.id"), "a")
       assert.isTrue(spans.every((s) => s.status._tag === "Ended"))
@@ -41,7 +41,7 @@ describe("observability", () => {
       )
       yield* TestClock.adjust(250)
       const result = yield* Fiber.join(fiber)
-      const lines = result.trace.map(Trace.format)
+      const lines = Trace.lines(result.trace)
       assert.deepStrictEqual(lines, [
         `[0ms] execution ${result.id} of traced started`,
         "[0ms] node a scheduled",

@@ -12,6 +12,7 @@ import { toJson } from "./errors.js"
 import type { Json } from "./model.js"
 import type { PlanNode } from "./plan.js"
 import type { ExecutionState, RegisteredFunction } from "./state.js"
+import { traceAttempt } from "./spans.js"
 import { runTask } from "./task.js"
 
 /** What an attempt emits goes to the trace and into its record (re-emitted on replay). */
@@ -189,7 +190,8 @@ export const runAttempt = <B = AttemptRecord>(
       next(failed(run, attempt, scope, cause))
   }
   if (state.config.semaphore === undefined && run.concurrency === undefined) {
-    return Effect.matchCauseEffect(start(run, attempt, scope, now ?? state.now(), true), handlers)
+    const body = start(run, attempt, scope, now ?? state.now(), true)
+    return Effect.matchCauseEffect(state.spans ? traceAttempt(run, attempt, body) : body, handlers)
   }
   // the limits count attempts executing: not a retry backoff, not a wait (waits.ts)
   const requested = state.now()
@@ -197,7 +199,10 @@ export const runAttempt = <B = AttemptRecord>(
     Effect.ensuring(
       Effect.andThen(
         takeLimits(scope, run.node.index),
-        Effect.suspend(() => start(run, attempt, scope, requested, false))
+        Effect.suspend(() => {
+          const body = start(run, attempt, scope, requested, false)
+          return state.spans ? traceAttempt(run, attempt, body) : body
+        })
       ),
       Effect.suspend(() => scope.releaseHeld())
     ),

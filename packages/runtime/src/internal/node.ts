@@ -12,6 +12,7 @@ import {
 import { toJson } from "./errors.js"
 import { toNodeError } from "./nodeErrors.js"
 import { NodeRun, runAttempt } from "./attempt.js"
+import { traceNode } from "./spans.js"
 import { runWaitNode } from "./waits.js"
 import { resolveKey } from "./keyed.js"
 import type { Json } from "./model.js"
@@ -57,7 +58,9 @@ export const runNode = (
     if (Number.isNaN(state.startedAt[index]!)) state.startedAt[index] = started
     state.iterations[index] = iteration
     let attempt = 0
+    let failedWith: ExecutionError | undefined
     const fail = (error: ExecutionError): Effect.Effect<boolean> => {
+      failedWith = error
       state.recordError(index, error, iteration, attempt)
       return Effect.succeed(false)
     }
@@ -79,7 +82,7 @@ export const runNode = (
         )
       }
     } else if (spec.kind === "delay" || spec.kind === "event") {
-      return Effect.matchEffect(runWaitNode(state, node, iteration, inputs), {
+      const waited = Effect.matchEffect(runWaitNode(state, node, iteration, inputs), {
         onSuccess: (output) =>
           Effect.succeed(recordSuccess(state, index, iteration, 1, started, output, state.now())),
         onFailure: (error) => {
@@ -87,6 +90,19 @@ export const runNode = (
           return fail(error)
         }
       })
+      return state.spans
+        ? traceNode(
+            waited,
+            {
+              "weft.execution.id": state.executionId,
+              "weft.workflow.id": state.workflowId,
+              "weft.node.id": nodeId,
+              "weft.node.kind": spec.kind,
+              "weft.iteration": iteration
+            },
+            () => ({ attempts: 1, error: failedWith })
+          )
+        : waited
     } else if (spec.kind !== "code") {
       return fail(
         new WorkflowNotExecutable({
@@ -206,14 +222,16 @@ export const runNode = (
             }
           })
     return state.spans
-      ? Effect.withSpan(recorded, `weft.node ${nodeId}`, {
-          attributes: {
+      ? traceNode(
+          recorded,
+          {
             "weft.execution.id": state.executionId,
+            "weft.workflow.id": state.workflowId,
             "weft.node.id": nodeId,
             "weft.node.kind": spec.kind,
             "weft.iteration": iteration
           },
-          captureStackTrace: false
-        })
+          () => ({ attempts: attempt, error: failedWith })
+        )
       : recorded
   })

@@ -29,6 +29,14 @@ export const isTimeout = (error: ExecutionError): boolean =>
     !Array.isArray(error.lastError) &&
     (error.lastError as { readonly _tag?: Json })._tag === "NodeTimedOut")
 
+/** The last error of a RetriesExhausted message, without repeating "node <id> failed: ". */
+export const lastErrorText = (nodeId: string, lastTag: string, last: ExecutionError): string => {
+  const prefix = `node ${nodeId} failed: `
+  return last.message.startsWith(prefix)
+    ? last.message.slice(prefix.length)
+    : `${lastTag}: ${last.message}`
+}
+
 /** Normalises whatever a node attempt failed with into a recorded, JSON-safe error. */
 export const toNodeError = (nodeId: string, attempt: number, error: unknown): ExecutionError => {
   if (error instanceof RetriesExhausted) return error
@@ -40,7 +48,7 @@ export const toNodeError = (nodeId: string, attempt: number, error: unknown): Ex
       attempts: error.attempts,
       elapsed: error.elapsed,
       lastError: toJson(last),
-      message: `node ${nodeId} failed after ${error.attempts} attempts in ${error.elapsed}ms; last error: ${lastTag}: ${last.message}`
+      message: `node ${nodeId} failed after ${error.attempts} attempts in ${error.elapsed}ms; last error: ${lastErrorText(nodeId, lastTag, last)}`
     })
   }
   if (isExecutionError(error) && error instanceof Error) return error

@@ -8,7 +8,7 @@ import type { AttemptRecord } from "../Journal.js"
 import { isFatal, liveErrors, type NodeRun, runAttempt } from "./attempt.js"
 import { errorMessage, errorTag, extraTags, toJson } from "./errors.js"
 import type { Json } from "./model.js"
-import { fromRecord, toNodeError } from "./nodeErrors.js"
+import { fromRecord, lastErrorText, toNodeError } from "./nodeErrors.js"
 import type { PlanNode } from "./plan.js"
 import type { ExecutionState } from "./state.js"
 
@@ -164,7 +164,7 @@ export const attempts = (
             attempts: attempt,
             elapsed,
             lastError: toJson(last),
-            message: `node ${nodeId} failed after ${attempt} attempts in ${elapsed}ms; last error: ${lastTag}: ${last.message}`
+            message: `node ${nodeId} failed after ${attempt} attempts in ${elapsed}ms; last error: ${lastErrorText(nodeId, lastTag, last)}`
           }),
           attempts: attempt
         }
