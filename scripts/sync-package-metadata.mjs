@@ -23,6 +23,9 @@ for (const dir of fs.readdirSync(path.join(root, "packages")).sort()) {
   const exports = { ".": { types: "./dist/index.d.ts", import: "./dist/index.js" } }
   for (const module of modules)
     exports[`./${module}`] = { types: `./dist/${module}.d.ts`, import: `./dist/${module}.js` }
+  // hand-written entry points (e.g. @weft/metered's "./redis" backend) are kept as they are
+  for (const [key, value] of Object.entries(pkg.exports ?? {}))
+    if (/^\.\/[a-z][\w-]*$/.test(key) && value !== null) exports[key] = value
   exports["./internal/*"] = null
   exports["./package.json"] = "./package.json"
   pkg.exports = exports
