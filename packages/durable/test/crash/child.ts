@@ -1,0 +1,59 @@
+// One runner process of the crash tests: opens the store (resuming whatever was running), starts
+// or attaches to the execution, prints progress lines (JSON) the parent kills it on, and prints
+// the result. Side effects go to a separate SQLite file, keyed by idempotency key.
+import { DatabaseSync } from "node:sqlite"
+import { Runtime } from "@weft/runtime"
+import { Durable } from "../../src/index.js"
+import { crashWorkflow } from "./workflow.js"
+
+interface Config {
+  readonly store: { readonly sqlite: { readonly filename: string } } | { readonly postgres: { readonly url: string; readonly schema: string } }
+  readonly effects: string
+  readonly key: string
+}
+
+const config = JSON.parse(process.argv[2]!) as Config
+const t0 = performance.now()
+const say = (line: object) => process.stdout.write(`${JSON.stringify({ ...line, ms: Math.round(performance.now() - t0) })}\n`)
+
+const effects = new DatabaseSync(config.effects)
+effects.exec("PRAGMA busy_timeout = 5000")
+effects.exec("CREATE TABLE IF NOT EXISTS effects (idempotency_key TEXT NOT NULL, node TEXT NOT NULL, pid INTEGER NOT NULL)")
+const insert = effects.prepare("INSERT INTO effects (idempotency_key, node, pid) VALUES (?, ?, ?)")
+
+const pause = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
+
+// begin → (side effect) → effect → 40 ms of "work" → return: a kill on `effect` lands mid-node.
+const sideEffect = async (key: string, node: string) => {
+  say({ t: "begin", node, key })
+  insert.run(key, node, process.pid)
+  say({ t: "effect", node, key })
+  await pause(40)
+}
+
+const runtime = Runtime.make({
+  functions: {
+    step: async (inputs: { readonly v?: number; readonly w?: number }, context: Runtime.TaskContext) => {
+      await sideEffect(context.idempotencyKey, context.nodeId)
+      return { v: ((inputs.v ?? 1) * 7 + (inputs.w ?? 0) + context.nodeId.length) % 1000003 }
+    },
+    flaky: async (inputs: { readonly v: number }, context: Runtime.TaskContext) => {
+      say({ t: "attempt", node: context.nodeId, attempt: context.attempt })
+      if (context.attempt < 3) throw Object.assign(new Error(`busy (attempt ${context.attempt})`), { name: "Busy" })
+      await sideEffect(context.idempotencyKey, context.nodeId)
+      return { v: inputs.v + 1 }
+    },
+    record: async (key: string, node: string) => {
+      await sideEffect(key, node)
+      return null
+    }
+  }
+})
+
+const store = await Durable.open({ ...config.store, runtime, pollInterval: 50 })
+say({ t: "open" })
+await store.start(crashWorkflow(), { v: 3 }, { key: config.key })
+const result = await store.result(config.key)
+say({ t: "result", result })
+await store.close()
+effects.close()
