@@ -145,6 +145,8 @@ export interface StoreOptions {
   readonly pollInterval?: number
   /** Delete finished executions older than `finishedOlderThan` ms, every `every` ms (default hourly). A deleted key can start again. */
   readonly retention?: { readonly finishedOlderThan: number; readonly every?: number }
+  /** At `close` (and SIGINT/SIGTERM), how long running attempts may finish before they are interrupted, ms (default 5 000). Interrupted ones re-run on resume. Closing the layer's scope directly gives them 1 s. */
+  readonly shutdownTimeout?: number
   /** The sandbox for code nodes (default `Sandbox.layerQuickJs()`), built once per runner. */
   readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
 }
@@ -155,6 +157,7 @@ const configOf = (store: string, options: StoreOptions): Store.StoreConfig => ({
   runner: options.runner ?? true,
   resume: options.resume ?? true,
   pollIntervalMillis: options.pollInterval ?? 200,
+  shutdownTimeoutMillis: options.shutdownTimeout ?? 5_000,
   retention:
     options.retention === undefined
       ? undefined
@@ -190,6 +193,8 @@ const build = (
         shardingConfig: {
           entityMessagePollInterval: config.pollIntervalMillis,
           entityReplyPollInterval: config.pollIntervalMillis,
+          // `close` first lets running attempts finish (`shutdownTimeout`); then the engine stops.
+          entityTerminationTimeout: 1_000,
           ...shardingConfig
         }
       })
@@ -482,6 +487,7 @@ export const open = async (options: OpenOptions): Promise<DurableStore> => {
   const close = () => {
     closed ??= (async () => {
       for (const [signal, handler] of handlers) process.off(signal, handler)
+      await Effect.runPromise(store.suspend)
       await Effect.runPromise(ScopeClose(scope))
     })()
     return closed

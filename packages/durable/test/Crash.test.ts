@@ -14,7 +14,7 @@ type Line = { readonly t: string; readonly node?: string; readonly key?: string;
 type KillPoint = { readonly node: string; readonly on: "begin" | "effect" }
 
 /** Runs one child; kills it with SIGKILL at `kill` (if given); resolves with its lines. */
-const runChild = (config: object, kill?: KillPoint) =>
+const runChild = (config: object, kill?: KillPoint, signal: NodeJS.Signals = "SIGKILL") =>
   new Promise<{ lines: Array<Line>; killed: boolean; code: number | null; stderr: string }>((resolve, reject) => {
     const proc = spawn(process.execPath, ["--import", "tsx", child, JSON.stringify(config)], {
       cwd: fileURLToPath(new URL("..", import.meta.url)),
@@ -43,7 +43,7 @@ const runChild = (config: object, kill?: KillPoint) =>
         lines.push(line)
         if (!killed && kill !== undefined && line.t === kill.on && line.node === kill.node) {
           killed = true
-          proc.kill("SIGKILL")
+          proc.kill(signal)
         }
       }
     })
@@ -119,6 +119,30 @@ const crashSuite = (name: string, store: (label: string) => object) =>
       assert.strictEqual(counts.find((c) => c.node === node)?.n, 2, `${node} was killed after its side effect, before its record was stored: it must run again`)
     }
   })
+
+describe("graceful shutdown, with real processes", () => {
+  it("SIGTERM suspends the execution (it stays running); the next runner resumes it without re-running finished nodes", async () => {
+    const config = { store: { sqlite: { filename: dirs.file("sigterm.db") } }, effects: dirs.file("sigterm-effects.db"), key: "t" }
+    const first = await runChild(config, { node: "n06", on: "begin" }, "SIGTERM")
+    assert.isTrue(first.killed)
+    const early = first.lines.find((line) => line.t === "result")?.result
+    assert.isUndefined(early, `the signal finished the execution (${early?.status}) instead of suspending it`)
+    const db = new DatabaseSync(dirs.file("sigterm.db"))
+    const row = db.prepare("SELECT status FROM weft_executions WHERE execution_key = 't'").get() as { status: string }
+    db.close()
+    assert.strictEqual(row.status, "running")
+    const second = await runChild(config)
+    const result = second.lines.find((line) => line.t === "result")?.result
+    assert.strictEqual(result?.status, "succeeded")
+    const effects = new DatabaseSync(config.effects)
+    const counts = effects.prepare("SELECT node, count(*) AS n FROM effects GROUP BY node").all() as Array<{ node: string; n: number }>
+    effects.close()
+    // n06 had begun when the signal came: it may run again; every other node ran exactly once
+    for (const { node, n } of counts) if (node !== "n06") assert.strictEqual(n, 1, `${node} ran ${n} times`)
+    const secondBegins = second.lines.filter((line) => line.t === "begin").map((line) => line.node)
+    assert.notInclude(secondBegins, "n01")
+  })
+})
 
 describe("crash and resume, with real processes", () => {
   crashSuite("sqlite", (label) => ({ sqlite: { filename: dirs.file(`sqlite-${label}.db`) } }))

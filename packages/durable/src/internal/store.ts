@@ -4,7 +4,7 @@ import { createHash, randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { Journal, type Runtime, type Trace } from "@weft/runtime"
 import type { Sandbox } from "@weft/sandbox"
-import { Clock, type Context, Effect, Fiber, Schedule, Schema, type Scope } from "effect"
+import { Clock, type Context, Deferred, Effect, Fiber, Schedule, Schema, type Scope } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { Workflow, WorkflowEngine } from "effect/workflow"
 import {
@@ -38,6 +38,7 @@ export interface StoreConfig {
   readonly runner: boolean
   readonly resume: boolean
   readonly pollIntervalMillis: number
+  readonly shutdownTimeoutMillis: number
   readonly retention?: { readonly finishedOlderThanMillis: number; readonly everyMillis: number } | undefined
 }
 
@@ -65,6 +66,8 @@ export interface Store {
   ) => Effect.Effect<void, ExecutionNotFound | StoreFailed>
   readonly cancel: (key: string) => Effect.Effect<void, ExecutionNotFound | StoreFailed>
   readonly purge: (options: { readonly finishedOlderThanMillis: number }) => Effect.Effect<number, StoreFailed>
+  /** Stops starting new attempts and waits (at most `shutdownTimeout`) for running ones; the store's close does it. */
+  readonly suspend: Effect.Effect<void>
 }
 
 /** The one durable workflow every Weft execution runs as: its payload names what to run. */
@@ -178,7 +181,8 @@ export const makeReader = (
       send: client.send,
       cancel: client.cancel,
       purge: () =>
-        Effect.fail(new StoreFailed({ store: config.store, operation: "purge", message: "purge runs on the runner (runner: true)" }))
+        Effect.fail(new StoreFailed({ store: config.store, operation: "purge", message: "purge runs on the runner (runner: true)" })),
+      suspend: Effect.void
     }
   })
 
@@ -249,6 +253,10 @@ const makeWith = (
     const store = config.store
     const signals = new Mailbox.Signals()
     const client = makeClient(config, sql, signals)
+    // Closing the store (SIGINT/SIGTERM with `open`) suspends: no new attempt starts, running ones
+    // get `shutdownTimeout` to finish, then the engine interrupts them (they re-run on resume).
+    const runner = new JournalImpl.Runner()
+    yield* Effect.addFinalizer(() => runner.suspend(config.shutdownTimeoutMillis))
 
     const finish = (key: string, columns: { readonly status: string; readonly result: string | null; readonly error: string | null }) =>
       Effect.flatMap(Clock.currentTimeMillis, (at) =>
@@ -295,7 +303,8 @@ const makeWith = (
         const { params } = loaded.success
         let workflow = loaded.success.workflow
         const context = yield* Effect.context<WorkflowEngine.WorkflowEngine | WorkflowEngine.WorkflowInstance>()
-        const journal = JournalImpl.make({ key, context, mailbox: client.mailbox })
+        const cancelled = yield* Deferred.make<void>()
+        const { drain, journal } = JournalImpl.make({ key, context, mailbox: client.mailbox, cancelled, runner })
         // The workflow timeout counts wall-clock time from the first start, downtime included.
         const startedAt = yield* journal.now("execution:started")
         const timeout = workflow.settings.timeout
@@ -314,9 +323,20 @@ const makeWith = (
             yield* signals.wait(`cancel:${key}`, config.pollIntervalMillis)
           }
         })
-        const watcher = yield* Effect.forkChild(Effect.andThen(cancelRequested, execution.cancel))
+        const watcher = yield* Effect.forkChild(
+          // The runtime marks the execution cancelled first; only then do live activities stop.
+          cancelRequested.pipe(
+            Effect.andThen(Effect.forkChild(execution.cancel, { startImmediately: true })),
+            Effect.andThen(Deferred.succeed(cancelled, undefined))
+          )
+        )
         const result = yield* execution.result
         yield* Fiber.interrupt(watcher)
+        // Shutting down: whatever the interrupted run returned is not this execution's result; the
+        // next runner replays it from the journal. Wait here for the engine to interrupt the run.
+        if (runner.suspending) return yield* Effect.never
+        // A cancelled execution ends once its live activities stopped and their finalizers ran.
+        if (result.status === "cancelled") yield* Effect.andThen(Deferred.succeed(cancelled, undefined), drain)
         yield* finish(key, { status: result.status, result: JSON.stringify(result), error: null })
       })
 
@@ -414,7 +434,8 @@ const makeWith = (
       list: client.list,
       send: client.send,
       cancel: client.cancel,
-      purge
+      purge,
+      suspend: runner.suspend(config.shutdownTimeoutMillis)
     }
   })
 

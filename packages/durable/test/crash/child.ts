@@ -50,10 +50,13 @@ const runtime = Runtime.make({
   }
 })
 
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => say({ t: "signal", signal }))
 const store = await Durable.open({ ...config.store, runtime, pollInterval: 50 })
 say({ t: "open" })
 await store.start(crashWorkflow(), { v: 3 }, { key: config.key })
 const result = await store.result(config.key)
 say({ t: "result", result })
+say({ t: "closing" })
 await store.close()
+say({ t: "closed" })
 effects.close()
