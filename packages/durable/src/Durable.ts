@@ -102,7 +102,10 @@ export interface Execution {
   readonly key: string
   /** Whether `start` attached to an execution that already existed under this key. */
   readonly attached: boolean
-  readonly result: Effect.Effect<Runtime.ExecutionResult, ExecutionNotFound | DefinitionCorrupted | StoreFailed>
+  readonly result: Effect.Effect<
+    Runtime.ExecutionResult,
+    ExecutionNotFound | DefinitionCorrupted | StoreFailed
+  >
 }
 
 /**
@@ -161,7 +164,10 @@ const configOf = (store: string, options: StoreOptions): Store.StoreConfig => ({
   retention:
     options.retention === undefined
       ? undefined
-      : { finishedOlderThanMillis: options.retention.finishedOlderThan, everyMillis: options.retention.every ?? 3_600_000 }
+      : {
+          finishedOlderThanMillis: options.retention.finishedOlderThan,
+          everyMillis: options.retention.every ?? 3_600_000
+        }
 })
 
 const build = (
@@ -178,13 +184,18 @@ const build = (
       yield* Tables.migrate(client).pipe(Effect.mapError(failed("migrate")))
       if (config.runner) {
         yield* Store.acquireRunnerSlot(client, config.store).pipe(
-          Effect.catchTag("SqlError", (error) => Effect.fail(failed("acquire the runner slot")(error)))
+          Effect.catchTag("SqlError", (error) =>
+            Effect.fail(failed("acquire the runner slot")(error))
+          )
         )
       }
     })
   )
   if (!config.runner) {
-    return Layer.effect(Durable, Store.makeReader(config)).pipe(Layer.provide(prepared), Layer.provide(sql))
+    return Layer.effect(Durable, Store.makeReader(config)).pipe(
+      Layer.provide(prepared),
+      Layer.provide(sql)
+    )
   }
   const engine = ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(
@@ -214,8 +225,13 @@ const build = (
 const sqliteError = (filename: string, cause: unknown): OpenError => {
   const code = (cause as { errcode?: unknown }).errcode
   const message = cause instanceof Error ? cause.message : String(cause)
-  if (code === 26) return new StoreNotADatabase({ store: filename, message: `${filename} is not a SQLite database (${message}); nothing was written to it` })
-  if (code === 14) return new StoreUnreachable({ store: filename, message: `cannot open ${filename}: ${message}` })
+  if (code === 26)
+    return new StoreNotADatabase({
+      store: filename,
+      message: `${filename} is not a SQLite database (${message}); nothing was written to it`
+    })
+  if (code === 14)
+    return new StoreUnreachable({ store: filename, message: `cannot open ${filename}: ${message}` })
   return new StoreFailed({ store: filename, operation: "open", message })
 }
 
@@ -238,11 +254,16 @@ const sqliteError = (filename: string, cause: unknown): OpenError => {
  * @since 0.1.0
  * @category layers
  */
-export const layerSqlite = (options: StoreOptions & { readonly filename: string }): Layer.Layer<Durable, OpenError> => {
+export const layerSqlite = (
+  options: StoreOptions & { readonly filename: string }
+): Layer.Layer<Durable, OpenError> => {
   const sql = Layer.effect(
     SqlClient.SqlClient,
     Effect.flatMap(
-      Effect.try({ try: () => Sqlite.openDatabase({ filename: options.filename }), catch: (cause) => sqliteError(options.filename, cause) }),
+      Effect.try({
+        try: () => Sqlite.openDatabase({ filename: options.filename }),
+        catch: (cause) => sqliteError(options.filename, cause)
+      }),
       Sqlite.make
     )
   ).pipe(Layer.provide(Sqlite.reactivity))
@@ -268,15 +289,23 @@ export const layerPostgres = (
   const schema = options.schema ?? "public"
   const display = redactUrl(options.url) + (schema === "public" ? "" : ` (schema ${schema})`)
   const unreachable = (error: { readonly message: string }) =>
-    new StoreUnreachable({ store: display, message: `cannot reach PostgreSQL at ${display}: ${error.message}` })
+    new StoreUnreachable({
+      store: display,
+      message: `cannot reach PostgreSQL at ${display}: ${error.message}`
+    })
   const quoted = `"${schema.replaceAll('"', '""')}"`
   const sql = Layer.effect(
     SqlClient.SqlClient,
     Effect.gen(function* () {
       // A short-lived connection creates the schema; the store's pool then lives in it.
       yield* Effect.scoped(
-        Effect.flatMap(PgClient.make({ url: Redacted.make(options.url), connectTimeout: "5 seconds", maxConnections: 1 }), (admin) =>
-          admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoted}`).raw
+        Effect.flatMap(
+          PgClient.make({
+            url: Redacted.make(options.url),
+            connectTimeout: "5 seconds",
+            maxConnections: 1
+          }),
+          (admin) => admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoted}`).raw
         )
       )
       return yield* PgClient.make({
@@ -319,7 +348,11 @@ export const start = (
   options?: StartOptions
 ): Effect.Effect<Execution, ExecutionKeyConflict | NotARunner | StoreFailed, Durable> =>
   Effect.flatMap(Durable, (store) =>
-    Effect.map(store.start(workflow, params, options), ({ key, attached }) => ({ key, attached, result: store.result(key) }))
+    Effect.map(store.start(workflow, params, options), ({ key, attached }) => ({
+      key,
+      attached,
+      result: store.result(key)
+    }))
   )
 
 /**
@@ -335,8 +368,11 @@ export const start = (
  */
 export const result = (
   key: string
-): Effect.Effect<Runtime.ExecutionResult, ExecutionNotFound | DefinitionCorrupted | StoreFailed, Durable> =>
-  Effect.flatMap(Durable, (store) => store.result(key))
+): Effect.Effect<
+  Runtime.ExecutionResult,
+  ExecutionNotFound | DefinitionCorrupted | StoreFailed,
+  Durable
+> => Effect.flatMap(Durable, (store) => store.result(key))
 
 /**
  * What the store knows of one execution.
@@ -349,7 +385,9 @@ export const result = (
  * @since 0.1.0
  * @category accessors
  */
-export const status = (key: string): Effect.Effect<ExecutionInfo, ExecutionNotFound | StoreFailed, Durable> =>
+export const status = (
+  key: string
+): Effect.Effect<ExecutionInfo, ExecutionNotFound | StoreFailed, Durable> =>
   Effect.flatMap(Durable, (store) => store.status(key))
 
 /**
@@ -363,7 +401,9 @@ export const status = (key: string): Effect.Effect<ExecutionInfo, ExecutionNotFo
  * @since 0.1.0
  * @category accessors
  */
-export const list = (filter?: { readonly status?: Status }): Effect.Effect<ReadonlyArray<ExecutionInfo>, StoreFailed, Durable> =>
+export const list = (filter?: {
+  readonly status?: Status
+}): Effect.Effect<ReadonlyArray<ExecutionInfo>, StoreFailed, Durable> =>
   Effect.flatMap(Durable, (store) => store.list(filter))
 
 /**
@@ -398,7 +438,9 @@ export const send = (
  * @since 0.1.0
  * @category combinators
  */
-export const cancel = (key: string): Effect.Effect<void, ExecutionNotFound | StoreFailed, Durable> =>
+export const cancel = (
+  key: string
+): Effect.Effect<void, ExecutionNotFound | StoreFailed, Durable> =>
   Effect.flatMap(Durable, (store) => store.cancel(key))
 
 /**
@@ -413,8 +455,12 @@ export const cancel = (key: string): Effect.Effect<void, ExecutionNotFound | Sto
  * @since 0.1.0
  * @category combinators
  */
-export const purge = (options: { readonly finishedOlderThan: number }): Effect.Effect<number, StoreFailed, Durable> =>
-  Effect.flatMap(Durable, (store) => store.purge({ finishedOlderThanMillis: options.finishedOlderThan }))
+export const purge = (options: {
+  readonly finishedOlderThan: number
+}): Effect.Effect<number, StoreFailed, Durable> =>
+  Effect.flatMap(Durable, (store) =>
+    store.purge({ finishedOlderThanMillis: options.finishedOlderThan })
+  )
 
 /**
  * The Promise facade of an open store.
@@ -430,7 +476,11 @@ export const purge = (options: { readonly finishedOlderThan: number }): Effect.E
  */
 export interface DurableStore {
   /** Starts (or attaches to) an execution; resolves with its key. */
-  readonly start: (workflow: Runtime.Workflow, params?: Runtime.Params, options?: StartOptions) => Promise<string>
+  readonly start: (
+    workflow: Runtime.Workflow,
+    params?: Runtime.Params,
+    options?: StartOptions
+  ) => Promise<string>
   readonly result: (key: string) => Promise<Runtime.ExecutionResult>
   readonly status: (key: string) => Promise<ExecutionInfo>
   readonly list: (filter?: { readonly status?: Status }) => Promise<ReadonlyArray<ExecutionInfo>>
@@ -475,12 +525,17 @@ export type OpenOptions = StoreOptions & { readonly handleSignals?: boolean } & 
  * @category constructors
  */
 export const open = async (options: OpenOptions): Promise<DurableStore> => {
-  const layer = "sqlite" in options ? layerSqlite({ ...options, ...options.sqlite }) : layerPostgres({ ...options, ...options.postgres })
+  const layer =
+    "sqlite" in options
+      ? layerSqlite({ ...options, ...options.sqlite })
+      : layerPostgres({ ...options, ...options.postgres })
   const scope = await Effect.runPromise(ScopeMake)
-  const context = await Effect.runPromise(Layer.buildWithScope(layer, scope)).catch(async (error: unknown) => {
-    await Effect.runPromise(ScopeClose(scope))
-    throw error
-  })
+  const context = await Effect.runPromise(Layer.buildWithScope(layer, scope)).catch(
+    async (error: unknown) => {
+      await Effect.runPromise(ScopeClose(scope))
+      throw error
+    }
+  )
   const store = Context.get(context, Durable)
   const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
   let closed: Promise<void> | undefined
@@ -503,13 +558,15 @@ export const open = async (options: OpenOptions): Promise<DurableStore> => {
     }
   }
   return {
-    start: (workflow, params, startOptions) => run(Effect.map(store.start(workflow, params, startOptions), ({ key }) => key)),
+    start: (workflow, params, startOptions) =>
+      run(Effect.map(store.start(workflow, params, startOptions), ({ key }) => key)),
     result: (key) => run(store.result(key)),
     status: (key) => run(store.status(key)),
     list: (filter) => run(store.list(filter)),
     send: (key, event, payload) => run(store.send(key, event, payload)),
     cancel: (key) => run(store.cancel(key)),
-    purge: (purgeOptions) => run(store.purge({ finishedOlderThanMillis: purgeOptions.finishedOlderThan })),
+    purge: (purgeOptions) =>
+      run(store.purge({ finishedOlderThanMillis: purgeOptions.finishedOlderThan })),
     close
   }
 }

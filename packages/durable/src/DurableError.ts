@@ -19,10 +19,13 @@ import { Schema } from "effect"
  * @since 0.1.0
  * @category errors
  */
-export class StoreNotADatabase extends Schema.TaggedError<StoreNotADatabase>()("StoreNotADatabase", {
-  store: Schema.String,
-  message: Schema.String
-}) {}
+export class StoreNotADatabase extends Schema.TaggedError<StoreNotADatabase>()(
+  "StoreNotADatabase",
+  {
+    store: Schema.String,
+    message: Schema.String
+  }
+) {}
 
 /**
  * The store could not be reached (PostgreSQL server down, wrong host, refused credentials, or a
@@ -70,11 +73,14 @@ export class StoreFailed extends Schema.TaggedError<StoreFailed>()("StoreFailed"
  * @since 0.1.0
  * @category errors
  */
-export class RunnerAlreadyActive extends Schema.TaggedError<RunnerAlreadyActive>()("RunnerAlreadyActive", {
-  store: Schema.String,
-  owner: Schema.String,
-  message: Schema.String
-}) {}
+export class RunnerAlreadyActive extends Schema.TaggedError<RunnerAlreadyActive>()(
+  "RunnerAlreadyActive",
+  {
+    store: Schema.String,
+    owner: Schema.String,
+    message: Schema.String
+  }
+) {}
 
 /**
  * `start` with a key that already names an execution of a different workflow definition or
@@ -88,11 +94,14 @@ export class RunnerAlreadyActive extends Schema.TaggedError<RunnerAlreadyActive>
  * @since 0.1.0
  * @category errors
  */
-export class ExecutionKeyConflict extends Schema.TaggedError<ExecutionKeyConflict>()("ExecutionKeyConflict", {
-  key: Schema.String,
-  differs: Schema.Literals(["definition", "params"]),
-  message: Schema.String
-}) {}
+export class ExecutionKeyConflict extends Schema.TaggedError<ExecutionKeyConflict>()(
+  "ExecutionKeyConflict",
+  {
+    key: Schema.String,
+    differs: Schema.Literals(["definition", "params"]),
+    message: Schema.String
+  }
+) {}
 
 /**
  * No execution with this key in the store (never started, or deleted by retention).
@@ -105,10 +114,13 @@ export class ExecutionKeyConflict extends Schema.TaggedError<ExecutionKeyConflic
  * @since 0.1.0
  * @category errors
  */
-export class ExecutionNotFound extends Schema.TaggedError<ExecutionNotFound>()("ExecutionNotFound", {
-  key: Schema.String,
-  message: Schema.String
-}) {}
+export class ExecutionNotFound extends Schema.TaggedError<ExecutionNotFound>()(
+  "ExecutionNotFound",
+  {
+    key: Schema.String,
+    message: Schema.String
+  }
+) {}
 
 /**
  * The stored workflow definition (or params) of an execution does not match its content hash or
@@ -122,11 +134,14 @@ export class ExecutionNotFound extends Schema.TaggedError<ExecutionNotFound>()("
  * @since 0.1.0
  * @category errors
  */
-export class DefinitionCorrupted extends Schema.TaggedError<DefinitionCorrupted>()("DefinitionCorrupted", {
-  key: Schema.String,
-  hash: Schema.String,
-  message: Schema.String
-}) {}
+export class DefinitionCorrupted extends Schema.TaggedError<DefinitionCorrupted>()(
+  "DefinitionCorrupted",
+  {
+    key: Schema.String,
+    hash: Schema.String,
+    message: Schema.String
+  }
+) {}
 
 /**
  * The operation needs a runner (`start`), but the store was opened with `runner: false`.

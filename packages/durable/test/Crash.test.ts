@@ -10,48 +10,59 @@ const child = fileURLToPath(new URL("./crash/child.ts", import.meta.url))
 const dirs = tempDir()
 afterAll(() => dirs.cleanup())
 
-type Line = { readonly t: string; readonly node?: string; readonly key?: string; readonly result?: Runtime.ExecutionResult }
+type Line = {
+  readonly t: string
+  readonly node?: string
+  readonly key?: string
+  readonly result?: Runtime.ExecutionResult
+}
 type KillPoint = { readonly node: string; readonly on: "begin" | "effect" }
 
 /** Runs one child; kills it with SIGKILL at `kill` (if given); resolves with its lines. */
 const runChild = (config: object, kill?: KillPoint, signal: NodeJS.Signals = "SIGKILL") =>
-  new Promise<{ lines: Array<Line>; killed: boolean; code: number | null; stderr: string }>((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", child, JSON.stringify(config)], {
-      cwd: fileURLToPath(new URL("..", import.meta.url)),
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    const lines: Array<Line> = []
-    let killed = false
-    let buffer = ""
-    let stderr = ""
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL")
-      reject(new Error(`child did not finish in 60 s; waiting for ${JSON.stringify(kill)}; lines: ${JSON.stringify(lines.slice(-5))}; stderr: ${stderr}`))
-    }, 60_000)
-    proc.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    proc.stdout.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString()
-      let newline = buffer.indexOf("\n")
-      while (newline >= 0) {
-        const text = buffer.slice(0, newline)
-        buffer = buffer.slice(newline + 1)
-        newline = buffer.indexOf("\n")
-        if (!text.startsWith("{")) continue
-        const line = JSON.parse(text) as Line
-        lines.push(line)
-        if (!killed && kill !== undefined && line.t === kill.on && line.node === kill.node) {
-          killed = true
-          proc.kill(signal)
+  new Promise<{ lines: Array<Line>; killed: boolean; code: number | null; stderr: string }>(
+    (resolve, reject) => {
+      const proc = spawn(process.execPath, ["--import", "tsx", child, JSON.stringify(config)], {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      const lines: Array<Line> = []
+      let killed = false
+      let buffer = ""
+      let stderr = ""
+      const timer = setTimeout(() => {
+        proc.kill("SIGKILL")
+        reject(
+          new Error(
+            `child did not finish in 60 s; waiting for ${JSON.stringify(kill)}; lines: ${JSON.stringify(lines.slice(-5))}; stderr: ${stderr}`
+          )
+        )
+      }, 60_000)
+      proc.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString()
+      })
+      proc.stdout.on("data", (chunk: Buffer) => {
+        buffer += chunk.toString()
+        let newline = buffer.indexOf("\n")
+        while (newline >= 0) {
+          const text = buffer.slice(0, newline)
+          buffer = buffer.slice(newline + 1)
+          newline = buffer.indexOf("\n")
+          if (!text.startsWith("{")) continue
+          const line = JSON.parse(text) as Line
+          lines.push(line)
+          if (!killed && kill !== undefined && line.t === kill.on && line.node === kill.node) {
+            killed = true
+            proc.kill(signal)
+          }
         }
-      }
-    })
-    proc.on("exit", (code) => {
-      clearTimeout(timer)
-      resolve({ lines, killed, code, stderr })
-    })
-  })
+      })
+      proc.on("exit", (code) => {
+        clearTimeout(timer)
+        resolve({ lines, killed, code, stderr })
+      })
+    }
+  )
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed from its printed seed. */
 const prng = (seed: number) => () => {
@@ -66,14 +77,19 @@ const killPlan = (seed: number, count: number): Array<KillPoint> => {
   const candidates = [...chain]
   const picked = new Set<string>()
   while (picked.size < count) picked.add(candidates[Math.floor(random() * candidates.length)]!)
-  return candidates.filter((node) => picked.has(node)).map((node) => ({ node, on: random() < 0.5 ? "begin" : "effect" }))
+  return candidates
+    .filter((node) => picked.has(node))
+    .map((node) => ({ node, on: random() < 0.5 ? "begin" : "effect" }))
 }
 
 const summary = (result: Runtime.ExecutionResult) => ({
   status: result.status,
   outputs: result.outputs,
   nodes: Object.fromEntries(
-    Object.entries(result.nodes).map(([id, node]) => [id, { status: node.status, attempts: node.attempts }])
+    Object.entries(result.nodes).map(([id, node]) => [
+      id,
+      { status: node.status, attempts: node.attempts }
+    ])
   )
 })
 
@@ -81,10 +97,16 @@ const crashSuite = (name: string, store: (label: string) => object) =>
   it(`${name}: an execution SIGKILLed at 10 points resumes to the same result, side effects once per key (twice at most for an interrupted node)`, async () => {
     const seed = Number(process.env.WEFT_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
     const plan = killPlan(seed, 10)
-    console.log(`${name} crash test seed ${seed} (WEFT_CRASH_SEED=${seed} replays it): kills at ${plan.map((p) => `${p.node}/${p.on}`).join(", ")}`)
+    console.log(
+      `${name} crash test seed ${seed} (WEFT_CRASH_SEED=${seed} replays it): kills at ${plan.map((p) => `${p.node}/${p.on}`).join(", ")}`
+    )
     const effects = dirs.file(`${name}-effects.db`)
 
-    const reference = await runChild({ store: store("reference"), effects: dirs.file(`${name}-reference-effects.db`), key: "reference" })
+    const reference = await runChild({
+      store: store("reference"),
+      effects: dirs.file(`${name}-reference-effects.db`),
+      key: "reference"
+    })
     const expected = reference.lines.find((line) => line.t === "result")?.result
     assert.isDefined(expected, `the uninterrupted run printed no result: ${reference.stderr}`)
     assert.strictEqual(expected!.status, "succeeded")
@@ -92,53 +114,83 @@ const crashSuite = (name: string, store: (label: string) => object) =>
     const config = { store: store("crashed"), effects, key: "crashed" }
     for (const point of plan) {
       const run = await runChild(config, point)
-      assert.isTrue(run.killed, `the child never reached ${point.node}/${point.on} (exit ${run.code}): ${run.stderr.slice(-2000)}`)
+      assert.isTrue(
+        run.killed,
+        `the child never reached ${point.node}/${point.on} (exit ${run.code}): ${run.stderr.slice(-2000)}`
+      )
     }
     const last = await runChild(config)
     const actual = last.lines.find((line) => line.t === "result")?.result
-    assert.isDefined(actual, `the resumed run printed no result (exit ${last.code}): ${last.stderr.slice(-2000)}`)
+    assert.isDefined(
+      actual,
+      `the resumed run printed no result (exit ${last.code}): ${last.stderr.slice(-2000)}`
+    )
     assert.deepStrictEqual(summary(actual!), summary(expected!))
     // The trace of the resumed execution has one start and one success per node: no replay duplicates.
-    const succeeded = actual!.trace.filter((event) => event.type === "node-succeeded").map((event) => (event as { nodeId: string }).nodeId)
+    const succeeded = actual!.trace
+      .filter((event) => event.type === "node-succeeded")
+      .map((event) => (event as { nodeId: string }).nodeId)
     assert.strictEqual(succeeded.length, new Set(succeeded).size)
     assert.strictEqual(succeeded.length, chain.length + 2)
 
     const db = new DatabaseSync(effects)
-    const counts = db.prepare("SELECT idempotency_key AS key, node, count(*) AS n FROM effects GROUP BY idempotency_key, node").all() as Array<{ key: string; node: string; n: number }>
+    const counts = db
+      .prepare(
+        "SELECT idempotency_key AS key, node, count(*) AS n FROM effects GROUP BY idempotency_key, node"
+      )
+      .all() as Array<{ key: string; node: string; n: number }>
     db.close()
     assert.strictEqual(counts.length, chain.length + 2, "one idempotency key per node")
     const killedMidNode = new Set(plan.filter((p) => p.on === "effect").map((p) => p.node))
     for (const { key, node, n } of counts) {
       assert.strictEqual(key, `crashed:${node}:1`)
-      if (killedMidNode.has(node)) assert.isAtMost(n, 2, `${node} was interrupted once; its side effect ran ${n} times`)
-      else if (node !== "p1" && node !== "p2") assert.strictEqual(n, 1, `${node}'s side effect ran ${n} times`)
+      if (killedMidNode.has(node))
+        assert.isAtMost(n, 2, `${node} was interrupted once; its side effect ran ${n} times`)
+      else if (node !== "p1" && node !== "p2")
+        assert.strictEqual(n, 1, `${node}'s side effect ran ${n} times`)
       else assert.isAtMost(n, 2, `${node} (parallel with a killed node) ran ${n} times`)
     }
     // Every node killed mid-node did run again (the record was not stored before the kill).
     for (const node of killedMidNode) {
-      assert.strictEqual(counts.find((c) => c.node === node)?.n, 2, `${node} was killed after its side effect, before its record was stored: it must run again`)
+      assert.strictEqual(
+        counts.find((c) => c.node === node)?.n,
+        2,
+        `${node} was killed after its side effect, before its record was stored: it must run again`
+      )
     }
   })
 
 describe("graceful shutdown, with real processes", () => {
   it("SIGTERM suspends the execution (it stays running); the next runner resumes it without re-running finished nodes", async () => {
-    const config = { store: { sqlite: { filename: dirs.file("sigterm.db") } }, effects: dirs.file("sigterm-effects.db"), key: "t" }
+    const config = {
+      store: { sqlite: { filename: dirs.file("sigterm.db") } },
+      effects: dirs.file("sigterm-effects.db"),
+      key: "t"
+    }
     const first = await runChild(config, { node: "n06", on: "begin" }, "SIGTERM")
     assert.isTrue(first.killed)
     const early = first.lines.find((line) => line.t === "result")?.result
-    assert.isUndefined(early, `the signal finished the execution (${early?.status}) instead of suspending it`)
+    assert.isUndefined(
+      early,
+      `the signal finished the execution (${early?.status}) instead of suspending it`
+    )
     const db = new DatabaseSync(dirs.file("sigterm.db"))
-    const row = db.prepare("SELECT status FROM weft_executions WHERE execution_key = 't'").get() as { status: string }
+    const row = db
+      .prepare("SELECT status FROM weft_executions WHERE execution_key = 't'")
+      .get() as { status: string }
     db.close()
     assert.strictEqual(row.status, "running")
     const second = await runChild(config)
     const result = second.lines.find((line) => line.t === "result")?.result
     assert.strictEqual(result?.status, "succeeded")
     const effects = new DatabaseSync(config.effects)
-    const counts = effects.prepare("SELECT node, count(*) AS n FROM effects GROUP BY node").all() as Array<{ node: string; n: number }>
+    const counts = effects
+      .prepare("SELECT node, count(*) AS n FROM effects GROUP BY node")
+      .all() as Array<{ node: string; n: number }>
     effects.close()
     // n06 had begun when the signal came: it may run again; every other node ran exactly once
-    for (const { node, n } of counts) if (node !== "n06") assert.strictEqual(n, 1, `${node} ran ${n} times`)
+    for (const { node, n } of counts)
+      if (node !== "n06") assert.strictEqual(n, 1, `${node} ran ${n} times`)
     const secondBegins = second.lines.filter((line) => line.t === "begin").map((line) => line.node)
     assert.notInclude(secondBegins, "n01")
   })
@@ -146,5 +198,7 @@ describe("graceful shutdown, with real processes", () => {
 
 describe("crash and resume, with real processes", () => {
   crashSuite("sqlite", (label) => ({ sqlite: { filename: dirs.file(`sqlite-${label}.db`) } }))
-  crashSuite("postgres", (label) => ({ postgres: { url: postgresUrl, schema: schemaName(`crash_${label}`) } }))
+  crashSuite("postgres", (label) => ({
+    postgres: { url: postgresUrl, schema: schemaName(`crash_${label}`) }
+  }))
 })

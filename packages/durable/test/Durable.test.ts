@@ -23,7 +23,10 @@ describe("Durable on SQLite", () => {
         Durable.layerSqlite({
           filename: dirs.file("basic.db"),
           runtime: Runtime.make({
-            functions: { a: ({ base }: { base: number }) => ({ n: base }), b: ({ n }: { n: number }) => ({ n: n + 1 }) }
+            functions: {
+              a: ({ base }: { base: number }) => ({ n: base }),
+              b: ({ n }: { n: number }) => ({ n: n + 1 })
+            }
           })
         })
       )

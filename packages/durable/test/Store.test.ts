@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Runtime } from "@weft/runtime"
 import { Deferred, Effect, Exit, Layer } from "effect"
-import { Durable, DurableError } from "../src/index.js"
+import { Durable, type DurableError } from "../src/index.js"
 import { connect, postgresUrl, schemaName, task, tempDir, workflow } from "./helpers.js"
 
 const dirs = tempDir()
@@ -36,7 +36,8 @@ const failure = <E>(exit: Exit.Exit<unknown, E>): E => {
 }
 
 const stores = {
-  sqlite: (name: string, options: Durable.StoreOptions = {}) => Durable.layerSqlite({ filename: dirs.file(`${name}.db`), ...options }),
+  sqlite: (name: string, options: Durable.StoreOptions = {}) =>
+    Durable.layerSqlite({ filename: dirs.file(`${name}.db`), ...options }),
   postgres: (name: string, options: Durable.StoreOptions = {}) =>
     Durable.layerPostgres({ url: postgresUrl, schema: schemaName(name), ...options })
 }
@@ -51,7 +52,10 @@ for (const [kind, store] of Object.entries(stores)) {
           { concurrency: "unbounded" }
         )
         assert.strictEqual(starts.filter((s) => !s.attached).length, 1)
-        const results = yield* Effect.all(starts.map((s) => s.result), { concurrency: "unbounded" })
+        const results = yield* Effect.all(
+          starts.map((s) => s.result),
+          { concurrency: "unbounded" }
+        )
         for (const result of results) assert.deepStrictEqual(result.outputs.b, { n: 2 })
         assert.deepStrictEqual(calls, { a: 1, b: 1 })
         assert.strictEqual((yield* Durable.list()).length, 1)
@@ -65,11 +69,21 @@ for (const [kind, store] of Object.entries(stores)) {
         const params = failure(yield* Effect.exit(Durable.start(sum, { base: 2 }, { key: "k" })))
         assert.strictEqual(params._tag, "ExecutionKeyConflict")
         assert.strictEqual((params as DurableError.ExecutionKeyConflict).differs, "params")
-        const other = workflow("sum", [task("a"), task("b", { timeout: 5_000 })], [connect("a", "n", "b", "n")])
-        const definition = failure(yield* Effect.exit(Durable.start(other, { base: 1 }, { key: "k" })))
+        const other = workflow(
+          "sum",
+          [task("a"), task("b", { timeout: 5_000 })],
+          [connect("a", "n", "b", "n")]
+        )
+        const definition = failure(
+          yield* Effect.exit(Durable.start(other, { base: 1 }, { key: "k" }))
+        )
         assert.strictEqual((definition as DurableError.ExecutionKeyConflict).differs, "definition")
         // attaching with the same definition and params still works (key order does not matter)
-        const again = yield* Durable.start({ ...sum, settings: { ...sum.settings } }, { base: 1 }, { key: "k" })
+        const again = yield* Durable.start(
+          { ...sum, settings: { ...sum.settings } },
+          { base: 1 },
+          { key: "k" }
+        )
         assert.isTrue(again.attached)
       }).pipe(Effect.provide(store("conflict", counting())))
     )
@@ -91,7 +105,11 @@ for (const [kind, store] of Object.entries(stores)) {
           }
         })
         yield* Effect.gen(function* () {
-          const execution = yield* Durable.start(workflow("blocked", [task("wait")]), {}, { key: "to-cancel" })
+          const execution = yield* Durable.start(
+            workflow("blocked", [task("wait")]),
+            {},
+            { key: "to-cancel" }
+          )
           yield* Deferred.await(started)
           yield* Durable.cancel("to-cancel")
           const result = yield* execution.result
@@ -114,7 +132,10 @@ for (const [kind, store] of Object.entries(stores)) {
         assert.isFalse(again.attached)
         yield* again.result
         assert.deepStrictEqual(calls, { a: 2, b: 2 })
-        assert.deepStrictEqual((yield* Durable.list({ status: "succeeded" })).map((i) => i.key), ["old"])
+        assert.deepStrictEqual(
+          (yield* Durable.list({ status: "succeeded" })).map((i) => i.key),
+          ["old"]
+        )
       }).pipe(Effect.provide(store("purge", { runtime })))
     })
   })
@@ -125,17 +146,26 @@ describe("bad input", () => {
     Effect.gen(function* () {
       const file = dirs.file("notes.txt")
       writeFileSync(file, "these are my notes, not a database\n".repeat(200))
-      const exit = yield* Effect.exit(Layer.build(Durable.layerSqlite({ filename: file })).pipe(Effect.scoped))
+      const exit = yield* Effect.exit(
+        Layer.build(Durable.layerSqlite({ filename: file })).pipe(Effect.scoped)
+      )
       const error = failure(exit)
       assert.strictEqual(error._tag, "StoreNotADatabase")
       assert.include(error.message, file)
-      assert.strictEqual(readFileSync(file, "utf8"), "these are my notes, not a database\n".repeat(200))
+      assert.strictEqual(
+        readFileSync(file, "utf8"),
+        "these are my notes, not a database\n".repeat(200)
+      )
     })
   )
 
   it.live("a SQLite file in a missing directory is StoreUnreachable", () =>
     Effect.gen(function* () {
-      const exit = yield* Effect.exit(Layer.build(Durable.layerSqlite({ filename: dirs.file("no/such/dir/x.db") })).pipe(Effect.scoped))
+      const exit = yield* Effect.exit(
+        Layer.build(Durable.layerSqlite({ filename: dirs.file("no/such/dir/x.db") })).pipe(
+          Effect.scoped
+        )
+      )
       assert.strictEqual(failure(exit)._tag, "StoreUnreachable")
     })
   )
@@ -143,7 +173,9 @@ describe("bad input", () => {
   it.live("a PostgreSQL server that does not answer is StoreUnreachable, naming the server", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(
-        Layer.build(Durable.layerPostgres({ url: "postgres://postgres:secret@127.0.0.1:1/test" })).pipe(Effect.scoped)
+        Layer.build(
+          Durable.layerPostgres({ url: "postgres://postgres:secret@127.0.0.1:1/test" })
+        ).pipe(Effect.scoped)
       )
       const error = failure(exit)
       assert.strictEqual(error._tag, "StoreUnreachable")
@@ -152,54 +184,70 @@ describe("bad input", () => {
     })
   )
 
-  it.live("a second runner on one SQLite file is RunnerAlreadyActive; a reader opens beside it", () =>
-    Effect.gen(function* () {
-      const filename = dirs.file("two-runners.db")
-      yield* Effect.gen(function* () {
-        yield* Effect.flatMap(Durable.start(sum, { base: 1 }, { key: "one" }), (e) => e.result)
-        const second = yield* Effect.exit(Layer.build(Durable.layerSqlite({ filename })).pipe(Effect.scoped))
-        const error = failure(second)
-        assert.strictEqual(error._tag, "RunnerAlreadyActive")
-        assert.include(error.message, `pid ${process.pid}`)
-        const info = yield* Durable.status("one").pipe(Effect.provide(Durable.layerSqlite({ filename, runner: false })))
+  it.live(
+    "a second runner on one SQLite file is RunnerAlreadyActive; a reader opens beside it",
+    () =>
+      Effect.gen(function* () {
+        const filename = dirs.file("two-runners.db")
+        yield* Effect.gen(function* () {
+          yield* Effect.flatMap(Durable.start(sum, { base: 1 }, { key: "one" }), (e) => e.result)
+          const second = yield* Effect.exit(
+            Layer.build(Durable.layerSqlite({ filename })).pipe(Effect.scoped)
+          )
+          const error = failure(second)
+          assert.strictEqual(error._tag, "RunnerAlreadyActive")
+          assert.include(error.message, `pid ${process.pid}`)
+          const info = yield* Durable.status("one").pipe(
+            Effect.provide(Durable.layerSqlite({ filename, runner: false }))
+          )
+          assert.strictEqual(info.status, "succeeded")
+          const start = yield* Effect.exit(
+            Durable.start(sum, {}, { key: "two" }).pipe(
+              Effect.provide(Durable.layerSqlite({ filename, runner: false }))
+            )
+          )
+          assert.strictEqual(failure(start)._tag, "NotARunner")
+        }).pipe(Effect.provide(Durable.layerSqlite({ filename, runtime: counting().runtime })))
+        // once the first runner closed, a new one opens
+        const info = yield* Durable.status("one").pipe(
+          Effect.provide(Durable.layerSqlite({ filename }))
+        )
         assert.strictEqual(info.status, "succeeded")
-        const start = yield* Effect.exit(Durable.start(sum, {}, { key: "two" }).pipe(Effect.provide(Durable.layerSqlite({ filename, runner: false }))))
-        assert.strictEqual(failure(start)._tag, "NotARunner")
-      }).pipe(Effect.provide(Durable.layerSqlite({ filename, runtime: counting().runtime })))
-      // once the first runner closed, a new one opens
-      const info = yield* Durable.status("one").pipe(Effect.provide(Durable.layerSqlite({ filename })))
-      assert.strictEqual(info.status, "succeeded")
-    })
+      })
   )
 
-  it.live("a corrupted stored definition fails the execution with DefinitionCorrupted instead of resuming it", () =>
-    Effect.gen(function* () {
-      const filename = dirs.file("corrupt.db")
-      const started = yield* Deferred.make<void>()
-      const blocking = Runtime.make({
-        functions: {
-          a: () =>
-            new Promise(() => {
-              Deferred.doneUnsafe(started, Exit.void)
-            })
-        }
+  it.live(
+    "a corrupted stored definition fails the execution with DefinitionCorrupted instead of resuming it",
+    () =>
+      Effect.gen(function* () {
+        const filename = dirs.file("corrupt.db")
+        const started = yield* Deferred.make<void>()
+        const blocking = Runtime.make({
+          functions: {
+            a: () =>
+              new Promise(() => {
+                Deferred.doneUnsafe(started, Exit.void)
+              })
+          }
+        })
+        // 1. start, let it block in `a`, close the store: the execution is suspended (still running)
+        yield* Effect.gen(function* () {
+          yield* Durable.start(sum, { base: 1 }, { key: "c" })
+          yield* Deferred.await(started)
+        }).pipe(
+          Effect.provide(Durable.layerSqlite({ filename, runtime: blocking, shutdownTimeout: 100 }))
+        )
+        // 2. damage the stored definition
+        const db = new DatabaseSync(filename)
+        db.exec(`UPDATE weft_definitions SET body = replace(body, '"sum"', '"hacked"')`)
+        db.close()
+        // 3. a new runner resumes it: the hash check fails it with DefinitionCorrupted
+        yield* Effect.gen(function* () {
+          const error = failure(yield* Effect.exit(Durable.result("c")))
+          assert.strictEqual(error._tag, "DefinitionCorrupted")
+          assert.include(error.message, "does not match its hash")
+          assert.strictEqual((yield* Durable.status("c")).status, "failed")
+        }).pipe(Effect.provide(Durable.layerSqlite({ filename, runtime: counting().runtime })))
       })
-      // 1. start, let it block in `a`, close the store: the execution is suspended (still running)
-      yield* Effect.gen(function* () {
-        yield* Durable.start(sum, { base: 1 }, { key: "c" })
-        yield* Deferred.await(started)
-      }).pipe(Effect.provide(Durable.layerSqlite({ filename, runtime: blocking, shutdownTimeout: 100 })))
-      // 2. damage the stored definition
-      const db = new DatabaseSync(filename)
-      db.exec(`UPDATE weft_definitions SET body = replace(body, '"sum"', '"hacked"')`)
-      db.close()
-      // 3. a new runner resumes it: the hash check fails it with DefinitionCorrupted
-      yield* Effect.gen(function* () {
-        const error = failure(yield* Effect.exit(Durable.result("c")))
-        assert.strictEqual(error._tag, "DefinitionCorrupted")
-        assert.include(error.message, "does not match its hash")
-        assert.strictEqual((yield* Durable.status("c")).status, "failed")
-      }).pipe(Effect.provide(Durable.layerSqlite({ filename, runtime: counting().runtime })))
-    })
   )
 })

@@ -11,7 +11,9 @@ type Connection = Workflow["connections"][number]
 
 export const task = (
   id: string,
-  options: Omit<Extract<Node, { kind: "task" }>, "kind" | "id" | "function"> & { readonly fn?: string } = {}
+  options: Omit<Extract<Node, { kind: "task" }>, "kind" | "id" | "function"> & {
+    readonly fn?: string
+  } = {}
 ): Node => {
   const { fn, ...rest } = options
   return { kind: "task", id, function: fn ?? id, ...rest }
@@ -23,7 +25,12 @@ export const code = (
   options: Omit<Extract<Node, { kind: "code" }>, "kind" | "id" | "source"> = {}
 ): Node => ({ kind: "code", id, source, ...options })
 
-export const connect = (from: string, output: string, to: string, input: string): Connection => ({ from, output, to, input })
+export const connect = (from: string, output: string, to: string, input: string): Connection => ({
+  from,
+  output,
+  to,
+  input
+})
 
 export const workflow = (
   id: string,
@@ -41,11 +48,17 @@ export const workflow = (
 /** A fresh directory for store files; `cleanup` removes it. */
 export const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), "weft-durable-"))
-  return { dir, file: (name: string) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  return {
+    dir,
+    file: (name: string) => join(dir, name),
+    cleanup: () => rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 /** PostgreSQL for tests (`WEFT_TEST_DATABASE_URL`, default the local server). */
-export const postgresUrl = process.env.WEFT_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
+export const postgresUrl =
+  process.env.WEFT_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 
 /** A schema name of its own per suite/test, so suites run in parallel. */
-export const schemaName = (suite: string) => `weft_${suite}_${process.pid}_${Math.floor(Math.random() * 1e9).toString(36)}`
+export const schemaName = (suite: string) =>
+  `weft_${suite}_${process.pid}_${Math.floor(Math.random() * 1e9).toString(36)}`

@@ -15,7 +15,10 @@ const RecordJson = Schema.Json
 
 const NowSchema = Schema.Number
 
-const EventOutcome = Schema.Struct({ received: Schema.Boolean, payload: Schema.optional(Schema.Json) })
+const EventOutcome = Schema.Struct({
+  received: Schema.Boolean,
+  payload: Schema.optional(Schema.Json)
+})
 
 /** Live work of the whole runner process, so shutdown can let it finish (bounded) before closing. */
 export class Runner {
@@ -65,7 +68,10 @@ export const make = (options: {
   // reach; on cancel, the live work is raced against the cancel signal instead.
   let inFlight = 0
   let drained: Deferred.Deferred<void> | undefined
-  const untilCancelled = <A>(effect: Effect.Effect<A>, onCancel: Effect.Effect<A>): Effect.Effect<A> =>
+  const untilCancelled = <A>(
+    effect: Effect.Effect<A>,
+    onCancel: Effect.Effect<A>
+  ): Effect.Effect<A> =>
     Effect.suspend(() => {
       // Shutting down: this work waits for the next runner (the engine interrupts it at close).
       if (runner.suspending) return Effect.never
@@ -76,7 +82,9 @@ export const make = (options: {
           Effect.suspend(() => {
             inFlight--
             runner.exit()
-            return inFlight === 0 && drained !== undefined ? Deferred.succeed(drained, undefined) : Effect.void
+            return inFlight === 0 && drained !== undefined
+              ? Deferred.succeed(drained, undefined)
+              : Effect.void
           })
         )
       )
@@ -84,7 +92,10 @@ export const make = (options: {
   const cancelledRecord = Effect.map(
     Clock.currentTimeMillis,
     (at): Journal.AttemptRecord => ({
-      outcome: { _tag: "Failure", error: { _tag: "ExecutionCancelled", message: `execution ${key} was cancelled` } },
+      outcome: {
+        _tag: "Failure",
+        error: { _tag: "ExecutionCancelled", message: `execution ${key} was cancelled` }
+      },
       startedAt: at,
       endedAt: at,
       queuedMillis: 0,
@@ -93,7 +104,9 @@ export const make = (options: {
   )
 
   const now = (name: string): Effect.Effect<number> =>
-    inEngine(Activity.make({ name: `now:${name}`, success: NowSchema, execute: Clock.currentTimeMillis }))
+    inEngine(
+      Activity.make({ name: `now:${name}`, success: NowSchema, execute: Clock.currentTimeMillis })
+    )
 
   const journal: Journal.ExecutionJournal = {
     attempt: (attemptKey, run) =>
@@ -115,7 +128,9 @@ export const make = (options: {
               Activity.make({
                 name: `sleep:${name}`,
                 execute: untilCancelled(
-                  Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sleep(Math.max(0, startedAt + millis - at))),
+                  Effect.flatMap(Clock.currentTimeMillis, (at) =>
+                    Effect.sleep(Math.max(0, startedAt + millis - at))
+                  ),
                   Effect.void
                 )
               })
@@ -133,7 +148,9 @@ export const make = (options: {
                 key,
                 waiter: `${waiter.nodeId}:${waiter.iteration}`,
                 event: waiter.event,
-                ...(waiter.timeoutMillis === undefined ? {} : { timeoutMillis: waiter.timeoutMillis })
+                ...(waiter.timeoutMillis === undefined
+                  ? {}
+                  : { timeoutMillis: waiter.timeoutMillis })
               }),
               Effect.succeed({ received: false })
             )

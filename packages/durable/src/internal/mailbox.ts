@@ -3,7 +3,7 @@
 // and events sent before anyone waits are kept. A claim is keyed by the waiter, so the activity
 // re-run after a crash finds the event it had already claimed. Waiting is a poll of the store,
 // woken at once by sends from this process.
-import { Clock, Effect, Schema } from "effect"
+import { Clock, Effect, type Schema } from "effect"
 import type { SqlClient } from "effect/sql"
 
 export interface TakeOptions {
@@ -14,7 +14,9 @@ export interface TakeOptions {
 }
 
 export interface Mailbox {
-  readonly take: (options: TakeOptions) => Effect.Effect<{ readonly received: boolean; readonly payload?: Schema.Json }>
+  readonly take: (
+    options: TakeOptions
+  ) => Effect.Effect<{ readonly received: boolean; readonly payload?: Schema.Json }>
   readonly send: (key: string, event: string, payload: Schema.Json) => Effect.Effect<void, unknown>
 }
 
@@ -50,7 +52,11 @@ export class Signals {
 const toNumber = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value)
 
-export const make = (sql: SqlClient.SqlClient, signals: Signals, pollIntervalMillis: number): Mailbox => {
+export const make = (
+  sql: SqlClient.SqlClient,
+  signals: Signals,
+  pollIntervalMillis: number
+): Mailbox => {
   const claim = (key: string, waiter: string, event: string) =>
     Effect.gen(function* () {
       const mine = yield* sql<{ payload: string }>`SELECT payload FROM weft_events
@@ -77,10 +83,14 @@ export const make = (sql: SqlClient.SqlClient, signals: Signals, pollIntervalMil
       const until = toNumber(rows[0]?.deadline)
       while (true) {
         const payload = yield* claim(key, waiter, event)
-        if (payload !== undefined) return { received: true, payload: JSON.parse(payload) as Schema.Json }
+        if (payload !== undefined)
+          return { received: true, payload: JSON.parse(payload) as Schema.Json }
         const at = yield* Clock.currentTimeMillis
         if (until !== null && at >= until) return { received: false }
-        yield* signals.wait(key, until === null ? pollIntervalMillis : Math.min(pollIntervalMillis, until - at))
+        yield* signals.wait(
+          key,
+          until === null ? pollIntervalMillis : Math.min(pollIntervalMillis, until - at)
+        )
       }
     }).pipe(
       // A store error inside a wait is retried: the activity must not record a false outcome.
@@ -90,7 +100,10 @@ export const make = (sql: SqlClient.SqlClient, signals: Signals, pollIntervalMil
 
   return {
     take: (options) =>
-      take(options) as Effect.Effect<{ readonly received: boolean; readonly payload?: Schema.Json }>,
+      take(options) as Effect.Effect<{
+        readonly received: boolean
+        readonly payload?: Schema.Json
+      }>,
     send: (key, event, payload) =>
       Effect.gen(function* () {
         const at = yield* Clock.currentTimeMillis

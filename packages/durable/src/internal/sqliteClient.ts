@@ -20,7 +20,9 @@ const classify = (cause: unknown, message: string, operation: string) => {
   if (typeof cause === "object" && cause !== null && "errcode" in cause && !("errno" in cause)) {
     Object.assign(cause, { errno: (cause as { readonly errcode: unknown }).errcode })
   }
-  return new SqlError.SqlError({ reason: SqlError.classifySqliteError(cause, { message, operation }) })
+  return new SqlError.SqlError({
+    reason: SqlError.classifySqliteError(cause, { message, operation })
+  })
 }
 
 type Params = Array<never>
@@ -41,7 +43,9 @@ export const openDatabase = (options: SqliteOptions): DatabaseSync => {
 }
 
 /** Builds the client on an open database; closing the scope closes the database. */
-export const make = (db: DatabaseSync): Effect.Effect<SqlClient.SqlClient, never, Scope.Scope | Reactivity.Reactivity> =>
+export const make = (
+  db: DatabaseSync
+): Effect.Effect<SqlClient.SqlClient, never, Scope.Scope | Reactivity.Reactivity> =>
   Effect.gen(function* () {
     yield* Effect.addFinalizer(() => Effect.sync(() => db.isOpen && db.close()))
     const compiler = Statement.makeCompilerSqlite()
@@ -60,16 +64,25 @@ export const make = (db: DatabaseSync): Effect.Effect<SqlClient.SqlClient, never
         catch: (cause) => classify(cause, "Failed to prepare statement", "prepare")
       })
 
-    const run = (statement: StatementSync, params: ReadonlyArray<unknown>, mode: "rows" | "raw" | "values") =>
+    const run = (
+      statement: StatementSync,
+      params: ReadonlyArray<unknown>,
+      mode: "rows" | "raw" | "values"
+    ) =>
       Effect.withFiber<ReadonlyArray<never>, SqlError.SqlError>((fiber) =>
         Effect.try({
           try: () => {
             statement.setReadBigInts(Context.get(fiber.context, SqlClient.SafeIntegers))
             statement.setReturnArrays(mode === "values")
             try {
-              if (statement.columns().length > 0) return statement.all(...(params as Params)) as Array<never>
+              if (statement.columns().length > 0)
+                return statement.all(...(params as Params)) as Array<never>
               const result = statement.run(...(params as Params))
-              return (mode === "raw" ? { changes: result.changes, lastInsertRowid: result.lastInsertRowid } : []) as Array<never>
+              return (
+                mode === "raw"
+                  ? { changes: result.changes, lastInsertRowid: result.lastInsertRowid }
+                  : []
+              ) as Array<never>
             } finally {
               if (mode === "values") statement.setReturnArrays(false)
             }
@@ -79,7 +92,10 @@ export const make = (db: DatabaseSync): Effect.Effect<SqlClient.SqlClient, never
       )
 
     const unprepared = (sql: string) =>
-      Effect.try({ try: () => db.prepare(sql), catch: (cause) => classify(cause, "Failed to prepare statement", "prepare") })
+      Effect.try({
+        try: () => db.prepare(sql),
+        catch: (cause) => classify(cause, "Failed to prepare statement", "prepare")
+      })
 
     const connection: SqlConnection.Connection = {
       execute: (sql, params, transformRows) =>
@@ -88,7 +104,8 @@ export const make = (db: DatabaseSync): Effect.Effect<SqlClient.SqlClient, never
         ),
       executeRaw: (sql, params) => Effect.flatMap(prepare(sql), (s) => run(s, params, "raw")),
       executeValues: (sql, params) => Effect.flatMap(prepare(sql), (s) => run(s, params, "values")),
-      executeValuesUnprepared: (sql, params) => Effect.flatMap(unprepared(sql), (s) => run(s, params, "values")),
+      executeValuesUnprepared: (sql, params) =>
+        Effect.flatMap(unprepared(sql), (s) => run(s, params, "values")),
       executeUnprepared: (sql, params, transformRows) =>
         Effect.flatMap(unprepared(sql), (s) => run(s, params ?? [], "rows")).pipe(
           transformRows === undefined ? (e) => e : Effect.map(transformRows)
@@ -103,7 +120,9 @@ export const make = (db: DatabaseSync): Effect.Effect<SqlClient.SqlClient, never
       const fiber = Fiber.getCurrent()!
       const scope = Context.getUnsafe(fiber.context, Scope.Scope)
       return Effect.as(
-        Effect.tap(restore(semaphore.take(1)), () => Scope.addFinalizer(scope, semaphore.release(1))),
+        Effect.tap(restore(semaphore.take(1)), () =>
+          Scope.addFinalizer(scope, semaphore.release(1))
+        ),
         connection
       )
     })
@@ -121,11 +140,16 @@ export const make = (db: DatabaseSync): Effect.Effect<SqlClient.SqlClient, never
 export const reactivity = Reactivity.layer
 
 /** The client as a layer (tests, tools): opens `filename`, closes it with the layer. */
-export const layer = (options: SqliteOptions): Layer.Layer<SqlClient.SqlClient, SqlError.SqlError> =>
+export const layer = (
+  options: SqliteOptions
+): Layer.Layer<SqlClient.SqlClient, SqlError.SqlError> =>
   Layer.effect(
     SqlClient.SqlClient,
     Effect.flatMap(
-      Effect.try({ try: () => openDatabase(options), catch: (cause) => classify(cause, `Cannot open ${options.filename}`, "open") }),
+      Effect.try({
+        try: () => openDatabase(options),
+        catch: (cause) => classify(cause, `Cannot open ${options.filename}`, "open")
+      }),
       make
     )
   ).pipe(Layer.provide(Reactivity.layer))

@@ -39,7 +39,9 @@ export interface StoreConfig {
   readonly resume: boolean
   readonly pollIntervalMillis: number
   readonly shutdownTimeoutMillis: number
-  readonly retention?: { readonly finishedOlderThanMillis: number; readonly everyMillis: number } | undefined
+  readonly retention?:
+    | { readonly finishedOlderThanMillis: number; readonly everyMillis: number }
+    | undefined
 }
 
 export interface StartOptions {
@@ -51,7 +53,10 @@ export interface Store {
     workflow: Runtime.Workflow,
     params?: Runtime.Params,
     options?: StartOptions
-  ) => Effect.Effect<{ readonly key: string; readonly attached: boolean }, ExecutionKeyConflict | NotARunner | StoreFailed>
+  ) => Effect.Effect<
+    { readonly key: string; readonly attached: boolean },
+    ExecutionKeyConflict | NotARunner | StoreFailed
+  >
   readonly result: (
     key: string
   ) => Effect.Effect<Runtime.ExecutionResult, ExecutionNotFound | DefinitionCorrupted | StoreFailed>
@@ -65,7 +70,9 @@ export interface Store {
     payload?: Schema.Json
   ) => Effect.Effect<void, ExecutionNotFound | StoreFailed>
   readonly cancel: (key: string) => Effect.Effect<void, ExecutionNotFound | StoreFailed>
-  readonly purge: (options: { readonly finishedOlderThanMillis: number }) => Effect.Effect<number, StoreFailed>
+  readonly purge: (options: {
+    readonly finishedOlderThanMillis: number
+  }) => Effect.Effect<number, StoreFailed>
   /** Stops starting new attempts and waits (at most `shutdownTimeout`) for running ones; the store's close does it. */
   readonly suspend: Effect.Effect<void>
 }
@@ -79,7 +86,11 @@ export const WeftRun = Workflow.make("WeftRun", {
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0
+          )
+        )
       : v
   )
 
@@ -139,21 +150,33 @@ export const acquireRunnerSlot = (
     })
     yield* sql.withTransaction(
       sql.onDialectOrElse({
-        pg: () => Effect.andThen(sql`SELECT pg_advisory_xact_lock(hashtext('weft:runner:' || current_schema()))`, take),
+        pg: () =>
+          Effect.andThen(
+            sql`SELECT pg_advisory_xact_lock(hashtext('weft:runner:' || current_schema()))`,
+            take
+          ),
         orElse: () => take
       })
     )
-    yield* Effect.addFinalizer(() => Effect.ignore(sql`DELETE FROM weft_runner WHERE id = 1 AND owner = ${owner}`))
+    yield* Effect.addFinalizer(() =>
+      Effect.ignore(sql`DELETE FROM weft_runner WHERE id = 1 AND owner = ${owner}`)
+    )
     yield* Effect.forkScoped(
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.ignore(sql`UPDATE weft_runner SET heartbeat_at = ${now} WHERE id = 1 AND owner = ${owner}`)
+        Effect.ignore(
+          sql`UPDATE weft_runner SET heartbeat_at = ${now} WHERE id = 1 AND owner = ${owner}`
+        )
       ).pipe(Effect.repeat(Schedule.spaced(HEARTBEAT_MILLIS)))
     )
   })
 
 export const make = (
   config: StoreConfig
-): Effect.Effect<Store, StoreFailed, SqlClient.SqlClient | Scope.Scope | WorkflowEngine.WorkflowEngine | Sandbox.Sandbox> =>
+): Effect.Effect<
+  Store,
+  StoreFailed,
+  SqlClient.SqlClient | Scope.Scope | WorkflowEngine.WorkflowEngine | Sandbox.Sandbox
+> =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const engine = yield* WorkflowEngine.WorkflowEngine
@@ -162,9 +185,7 @@ export const make = (
   })
 
 /** A store opened with `runner: false`: statuses, results, events and cancel requests only. */
-export const makeReader = (
-  config: StoreConfig
-): Effect.Effect<Store, never, SqlClient.SqlClient> =>
+export const makeReader = (config: StoreConfig): Effect.Effect<Store, never, SqlClient.SqlClient> =>
   Effect.map(SqlClient.SqlClient, (sql) => {
     const client = makeClient(config, sql, new Mailbox.Signals())
     return {
@@ -181,7 +202,13 @@ export const makeReader = (
       send: client.send,
       cancel: client.cancel,
       purge: () =>
-        Effect.fail(new StoreFailed({ store: config.store, operation: "purge", message: "purge runs on the runner (runner: true)" })),
+        Effect.fail(
+          new StoreFailed({
+            store: config.store,
+            operation: "purge",
+            message: "purge runs on the runner (runner: true)"
+          })
+        ),
       suspend: Effect.void
     }
   })
@@ -192,7 +219,11 @@ const failed =
     new StoreFailed({ store, operation, message: error.message })
 
 /** The operations that need only the tables (a client process: `runner: false`). */
-export const makeClient = (config: { readonly store: string; readonly pollIntervalMillis: number }, sql: SqlClient.SqlClient, signals: Mailbox.Signals) => {
+export const makeClient = (
+  config: { readonly store: string; readonly pollIntervalMillis: number },
+  sql: SqlClient.SqlClient,
+  signals: Mailbox.Signals
+) => {
   const store = config.store
   const mailbox = Mailbox.make(sql, signals, config.pollIntervalMillis)
 
@@ -201,7 +232,12 @@ export const makeClient = (config: { readonly store: string; readonly pollInterv
       Effect.mapError(failed(store, operation)),
       Effect.flatMap((rows) =>
         rows[0] === undefined
-          ? Effect.fail(new ExecutionNotFound({ key, message: `no execution with key ${JSON.stringify(key)} in ${store}` }))
+          ? Effect.fail(
+              new ExecutionNotFound({
+                key,
+                message: `no execution with key ${JSON.stringify(key)} in ${store}`
+              })
+            )
           : Effect.succeed(rows[0])
       )
     )
@@ -212,7 +248,10 @@ export const makeClient = (config: { readonly store: string; readonly pollInterv
     (filter.status === undefined
       ? sql<ExecutionRow>`SELECT * FROM weft_executions ORDER BY created_at, execution_key`
       : sql<ExecutionRow>`SELECT * FROM weft_executions WHERE status = ${filter.status} ORDER BY created_at, execution_key`
-    ).pipe(Effect.map((rows) => rows.map(infoOf)), Effect.mapError(failed(store, "list")))
+    ).pipe(
+      Effect.map((rows) => rows.map(infoOf)),
+      Effect.mapError(failed(store, "list"))
+    )
 
   const result = (key: string) =>
     Effect.gen(function* () {
@@ -220,16 +259,24 @@ export const makeClient = (config: { readonly store: string; readonly pollInterv
         const current = yield* row(key, "result")
         if (current.error !== null) {
           return yield* Effect.fail(
-            Schema.decodeUnknownSync(DefinitionCorrupted)(JSON.parse(current.error)) as DefinitionCorrupted
+            Schema.decodeUnknownSync(DefinitionCorrupted)(
+              JSON.parse(current.error)
+            ) as DefinitionCorrupted
           )
         }
-        if (current.status !== "running" && current.result !== null) return decodeResult(JSON.parse(current.result))
+        if (current.status !== "running" && current.result !== null)
+          return decodeResult(JSON.parse(current.result))
         yield* signals.wait(`finished:${key}`, config.pollIntervalMillis)
       }
     })
 
   const send = (key: string, event: string, payload: Schema.Json = null) =>
-    Effect.andThen(row(key, "send"), mailbox.send(key, event, payload).pipe(Effect.mapError((e) => failed(store, "send")(e as SqlError.SqlError))))
+    Effect.andThen(
+      row(key, "send"),
+      mailbox
+        .send(key, event, payload)
+        .pipe(Effect.mapError((e) => failed(store, "send")(e as SqlError.SqlError)))
+    )
 
   const cancel = (key: string) =>
     Effect.andThen(
@@ -258,9 +305,18 @@ const makeWith = (
     const runner = new JournalImpl.Runner()
     yield* Effect.addFinalizer(() => runner.suspend(config.shutdownTimeoutMillis))
 
-    const finish = (key: string, columns: { readonly status: string; readonly result: string | null; readonly error: string | null }) =>
-      Effect.flatMap(Clock.currentTimeMillis, (at) =>
-        sql`UPDATE weft_executions SET status = ${columns.status}, result = ${columns.result}, error = ${columns.error},
+    const finish = (
+      key: string,
+      columns: {
+        readonly status: string
+        readonly result: string | null
+        readonly error: string | null
+      }
+    ) =>
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (at) =>
+          sql`UPDATE weft_executions SET status = ${columns.status}, result = ${columns.result}, error = ${columns.error},
               finished_at = ${at} WHERE execution_key = ${key} AND status = 'running'`
       ).pipe(
         Effect.tap(() => Effect.sync(() => signals.notify(`finished:${key}`))),
@@ -271,23 +327,39 @@ const makeWith = (
       Effect.gen(function* () {
         const corrupted = (message: string) =>
           new DefinitionCorrupted({ key: row.execution_key, hash: row.definition_hash, message })
-        const rows = yield* sql<{ body: string }>`SELECT body FROM weft_definitions WHERE hash = ${row.definition_hash}`.pipe(
-          Effect.orDie
-        )
+        const rows = yield* sql<{
+          body: string
+        }>`SELECT body FROM weft_definitions WHERE hash = ${row.definition_hash}`.pipe(Effect.orDie)
         const body = rows[0]?.body
-        if (body === undefined) return yield* Effect.fail(corrupted(`the stored definition ${row.definition_hash} of execution ${row.execution_key} is missing`))
+        if (body === undefined)
+          return yield* Effect.fail(
+            corrupted(
+              `the stored definition ${row.definition_hash} of execution ${row.execution_key} is missing`
+            )
+          )
         if (sha256(body) !== row.definition_hash) {
-          return yield* Effect.fail(corrupted(`the stored definition of execution ${row.execution_key} does not match its hash ${row.definition_hash} (the store was edited or damaged)`))
+          return yield* Effect.fail(
+            corrupted(
+              `the stored definition of execution ${row.execution_key} does not match its hash ${row.definition_hash} (the store was edited or damaged)`
+            )
+          )
         }
         if (sha256(row.params) !== row.params_hash) {
-          return yield* Effect.fail(corrupted(`the stored params of execution ${row.execution_key} do not match their hash ${row.params_hash}`))
+          return yield* Effect.fail(
+            corrupted(
+              `the stored params of execution ${row.execution_key} do not match their hash ${row.params_hash}`
+            )
+          )
         }
         return yield* Effect.try({
           try: () => ({
             workflow: JSON.parse(body) as Runtime.Workflow,
             params: JSON.parse(row.params) as Runtime.Params
           }),
-          catch: (error) => corrupted(`the stored definition of execution ${row.execution_key} is not JSON: ${String(error)}`)
+          catch: (error) =>
+            corrupted(
+              `the stored definition of execution ${row.execution_key} is not JSON: ${String(error)}`
+            )
         })
       })
 
@@ -297,25 +369,43 @@ const makeWith = (
         const row = yield* client.row(key, "resume").pipe(Effect.orDie)
         const loaded = yield* Effect.result(loadDefinition(row))
         if (loaded._tag === "Failure") {
-          yield* finish(key, { status: "failed", result: null, error: JSON.stringify(loaded.failure) })
+          yield* finish(key, {
+            status: "failed",
+            result: null,
+            error: JSON.stringify(loaded.failure)
+          })
           return
         }
         const { params } = loaded.success
         let workflow = loaded.success.workflow
-        const context = yield* Effect.context<WorkflowEngine.WorkflowEngine | WorkflowEngine.WorkflowInstance>()
+        const context = yield* Effect.context<
+          WorkflowEngine.WorkflowEngine | WorkflowEngine.WorkflowInstance
+        >()
         const cancelled = yield* Deferred.make<void>()
-        const { drain, journal } = JournalImpl.make({ key, context, mailbox: client.mailbox, cancelled, runner })
+        const { drain, journal } = JournalImpl.make({
+          key,
+          context,
+          mailbox: client.mailbox,
+          cancelled,
+          runner
+        })
         // The workflow timeout counts wall-clock time from the first start, downtime included.
         const startedAt = yield* journal.now("execution:started")
         const timeout = workflow.settings.timeout
         if (timeout !== undefined) {
           const now = yield* Clock.currentTimeMillis
-          workflow = { ...workflow, settings: { ...workflow.settings, timeout: Math.max(1, startedAt + timeout - now) } }
+          workflow = {
+            ...workflow,
+            settings: { ...workflow.settings, timeout: Math.max(1, startedAt + timeout - now) }
+          }
         }
         const durable: Journal.Journal = { open: () => Effect.succeed(journal) }
         const execution = yield* config.runtime
           .start(workflow, params, { executionId: key })
-          .pipe(Effect.provideService(Journal.CurrentJournal, durable), Effect.provideContext(sandbox))
+          .pipe(
+            Effect.provideService(Journal.CurrentJournal, durable),
+            Effect.provideContext(sandbox)
+          )
         const cancelRequested = Effect.gen(function* () {
           while (true) {
             const current = yield* client.row(key, "cancel").pipe(Effect.orDie)
@@ -336,16 +426,24 @@ const makeWith = (
         // next runner replays it from the journal. Wait here for the engine to interrupt the run.
         if (runner.suspending) return yield* Effect.never
         // A cancelled execution ends once its live activities stopped and their finalizers ran.
-        if (result.status === "cancelled") yield* Effect.andThen(Deferred.succeed(cancelled, undefined), drain)
+        if (result.status === "cancelled")
+          yield* Effect.andThen(Deferred.succeed(cancelled, undefined), drain)
         yield* finish(key, { status: result.status, result: JSON.stringify(result), error: null })
       })
 
     yield* engine.register(WeftRun, body)
 
-    const start = (workflow: Runtime.Workflow, params: Runtime.Params = {}, options: StartOptions = {}) =>
+    const start = (
+      workflow: Runtime.Workflow,
+      params: Runtime.Params = {},
+      options: StartOptions = {}
+    ) =>
       Effect.gen(function* () {
         if (!config.runner) {
-          return yield* new NotARunner({ operation: "start", message: `${store} was opened with runner: false: it can read statuses and send events, not start executions` })
+          return yield* new NotARunner({
+            operation: "start",
+            message: `${store} was opened with runner: false: it can read statuses and send events, not start executions`
+          })
         }
         const key = options.key ?? randomUUID()
         const definition = canonical(workflow)
@@ -364,7 +462,8 @@ const makeWith = (
               VALUES (${key}, ${workflow.id}, ${definitionHash}, ${paramsText}, ${paramsHash}, ${engineId}, 'running', ${now})
               ON CONFLICT DO NOTHING RETURNING execution_key`
             if (inserted.length > 0) return false
-            const existing = yield* sql<ExecutionRow>`SELECT * FROM weft_executions WHERE execution_key = ${key}`
+            const existing =
+              yield* sql<ExecutionRow>`SELECT * FROM weft_executions WHERE execution_key = ${key}`
             const found = existing[0]!
             if (found.definition_hash !== definitionHash || found.params_hash !== paramsHash) {
               const differs = found.definition_hash !== definitionHash ? "definition" : "params"
@@ -380,14 +479,18 @@ const makeWith = (
         const attached = yield* write.pipe(
           Effect.catchTag("SqlError", (error) => Effect.fail(failed(store, "start")(error)))
         )
-        if (!attached) yield* engine.execute(WeftRun, { executionId: engineId, payload, discard: true })
+        if (!attached)
+          yield* engine.execute(WeftRun, { executionId: engineId, payload, discard: true })
         return { key, attached }
       })
 
     const purge = (options: { readonly finishedOlderThanMillis: number }) =>
       Effect.gen(function* () {
         const cutoff = (yield* Clock.currentTimeMillis) - options.finishedOlderThanMillis
-        const rows = yield* sql<{ execution_key: string; engine_id: string }>`SELECT execution_key, engine_id FROM weft_executions
+        const rows = yield* sql<{
+          execution_key: string
+          engine_id: string
+        }>`SELECT execution_key, engine_id FROM weft_executions
           WHERE status <> 'running' AND finished_at < ${cutoff}`
         for (const row of rows) {
           yield* sql.withTransaction(
@@ -407,13 +510,18 @@ const makeWith = (
 
     if (config.runner && config.resume) {
       // Stalled-execution recovery: every execution still running resumes on this runner.
-      const running = yield* sql<ExecutionRow>`SELECT * FROM weft_executions WHERE status = 'running'`.pipe(
-        Effect.mapError(failed(store, "resume"))
-      )
+      const running =
+        yield* sql<ExecutionRow>`SELECT * FROM weft_executions WHERE status = 'running'`.pipe(
+          Effect.mapError(failed(store, "resume"))
+        )
       for (const row of running) {
         yield* engine.execute(WeftRun, {
           executionId: row.engine_id,
-          payload: { key: row.execution_key, definitionHash: row.definition_hash, paramsHash: row.params_hash },
+          payload: {
+            key: row.execution_key,
+            definitionHash: row.definition_hash,
+            paramsHash: row.params_hash
+          },
           discard: true
         })
       }
@@ -438,4 +546,3 @@ const makeWith = (
       suspend: runner.suspend(config.shutdownTimeoutMillis)
     }
   })
-

@@ -25,13 +25,18 @@ export const migrate = (sql: SqlClient.SqlClient): Effect.Effect<void, SqlError.
     `CREATE TABLE IF NOT EXISTS weft_runner (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL,
       host TEXT NOT NULL, heartbeat_at BIGINT NOT NULL)`
   ]
-  const run = Effect.forEach(statements, (statement) => sql.unsafe(statement).raw, { discard: true })
+  const run = Effect.forEach(statements, (statement) => sql.unsafe(statement).raw, {
+    discard: true
+  })
   // Concurrent `CREATE TABLE IF NOT EXISTS` races on PostgreSQL: serialize it per schema, under a
   // lock key of Weft's own (never one the cluster uses).
   return sql.onDialectOrElse({
     pg: () =>
       sql.withTransaction(
-        Effect.andThen(sql`SELECT pg_advisory_xact_lock(hashtext('weft:migrate:' || current_schema()))`, run)
+        Effect.andThen(
+          sql`SELECT pg_advisory_xact_lock(hashtext('weft:migrate:' || current_schema()))`,
+          run
+        )
       ),
     orElse: () => sql.withTransaction(run)
   })

@@ -7,18 +7,23 @@ import { Durable } from "../../src/index.js"
 import { crashWorkflow } from "./workflow.js"
 
 interface Config {
-  readonly store: { readonly sqlite: { readonly filename: string } } | { readonly postgres: { readonly url: string; readonly schema: string } }
+  readonly store:
+    | { readonly sqlite: { readonly filename: string } }
+    | { readonly postgres: { readonly url: string; readonly schema: string } }
   readonly effects: string
   readonly key: string
 }
 
 const config = JSON.parse(process.argv[2]!) as Config
 const t0 = performance.now()
-const say = (line: object) => process.stdout.write(`${JSON.stringify({ ...line, ms: Math.round(performance.now() - t0) })}\n`)
+const say = (line: object) =>
+  process.stdout.write(`${JSON.stringify({ ...line, ms: Math.round(performance.now() - t0) })}\n`)
 
 const effects = new DatabaseSync(config.effects)
 effects.exec("PRAGMA busy_timeout = 5000")
-effects.exec("CREATE TABLE IF NOT EXISTS effects (idempotency_key TEXT NOT NULL, node TEXT NOT NULL, pid INTEGER NOT NULL)")
+effects.exec(
+  "CREATE TABLE IF NOT EXISTS effects (idempotency_key TEXT NOT NULL, node TEXT NOT NULL, pid INTEGER NOT NULL)"
+)
 const insert = effects.prepare("INSERT INTO effects (idempotency_key, node, pid) VALUES (?, ?, ?)")
 
 const pause = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
@@ -33,13 +38,17 @@ const sideEffect = async (key: string, node: string) => {
 
 const runtime = Runtime.make({
   functions: {
-    step: async (inputs: { readonly v?: number; readonly w?: number }, context: Runtime.TaskContext) => {
+    step: async (
+      inputs: { readonly v?: number; readonly w?: number },
+      context: Runtime.TaskContext
+    ) => {
       await sideEffect(context.idempotencyKey, context.nodeId)
       return { v: ((inputs.v ?? 1) * 7 + (inputs.w ?? 0) + context.nodeId.length) % 1000003 }
     },
     flaky: async (inputs: { readonly v: number }, context: Runtime.TaskContext) => {
       say({ t: "attempt", node: context.nodeId, attempt: context.attempt })
-      if (context.attempt < 3) throw Object.assign(new Error(`busy (attempt ${context.attempt})`), { name: "Busy" })
+      if (context.attempt < 3)
+        throw Object.assign(new Error(`busy (attempt ${context.attempt})`), { name: "Busy" })
       await sideEffect(context.idempotencyKey, context.nodeId)
       return { v: inputs.v + 1 }
     },
@@ -50,7 +59,8 @@ const runtime = Runtime.make({
   }
 })
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => say({ t: "signal", signal }))
+for (const signal of ["SIGTERM", "SIGINT"] as const)
+  process.once(signal, () => say({ t: "signal", signal }))
 const store = await Durable.open({ ...config.store, runtime, pollInterval: 50 })
 say({ t: "open" })
 await store.start(crashWorkflow(), { v: 3 }, { key: config.key })

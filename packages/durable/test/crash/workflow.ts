@@ -7,19 +7,47 @@ type Node = Runtime.Workflow["nodes"][number]
 
 /** Node ids in chain order; `p1`/`p2` run in parallel between `n09` and `n10`. */
 export const chain = [
-  "n01", "n02", "n03", "n04", "flaky", "n06", "n07", "n08", "n09",
-  "n10", "n11", "n12", "n13", "n14", "n15", "n16", "n17", "n18"
+  "n01",
+  "n02",
+  "n03",
+  "n04",
+  "flaky",
+  "n06",
+  "n07",
+  "n08",
+  "n09",
+  "n10",
+  "n11",
+  "n12",
+  "n13",
+  "n14",
+  "n15",
+  "n16",
+  "n17",
+  "n18"
 ] as const
 
 const codeNode = (id: string): Node =>
-  code(id, `await record(idempotencyKey, ${JSON.stringify(id)}); return { v: (v * 3 + ${id.length}) % 1000003 }`)
+  code(
+    id,
+    `await record(idempotencyKey, ${JSON.stringify(id)}); return { v: (v * 3 + ${id.length}) % 1000003 }`
+  )
 
 export const crashWorkflow = (): Runtime.Workflow => {
   const nodes: Array<Node> = []
   const connections: Array<Runtime.Workflow["connections"][number]> = []
   chain.forEach((id, index) => {
     if (id === "flaky") {
-      nodes.push(task(id, { fn: "flaky", retry: { maxAttempts: 4, backoff: { kind: "exponential", base: 40, factor: 2 }, jitter: "full" } }))
+      nodes.push(
+        task(id, {
+          fn: "flaky",
+          retry: {
+            maxAttempts: 4,
+            backoff: { kind: "exponential", base: 40, factor: 2 },
+            jitter: "full"
+          }
+        })
+      )
     } else {
       nodes.push(index % 2 === 0 ? task(id, { fn: "step" }) : codeNode(id))
     }
