@@ -12,6 +12,8 @@ import { SqlClient, type SqlConnection, SqlError, Statement } from "effect/sql"
 export interface SqliteOptions {
   readonly filename: string
   readonly readonly?: boolean
+  /** `normal` (default): commits survive a process crash; `full`: also a power cut (an fsync per commit). */
+  readonly synchronous?: "normal" | "full"
   /** Milliseconds a statement waits for another process's write lock (default 5 000). */
   readonly busyTimeoutMillis?: number
 }
@@ -34,7 +36,12 @@ export const openDatabase = (options: SqliteOptions): DatabaseSync => {
     db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMillis ?? 5_000))}`)
     // Reading the schema fails with SQLITE_NOTADB on a file that is not a SQLite database.
     db.prepare("SELECT count(*) AS n FROM sqlite_master").get()
-    if (options.readonly !== true) db.exec("PRAGMA journal_mode = WAL")
+    if (options.readonly !== true) {
+      db.exec("PRAGMA journal_mode = WAL")
+      // WAL + NORMAL: every commit survives a process crash; a power cut may lose the last
+      // commits (the file stays consistent). FULL also fsyncs every commit.
+      db.exec(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
+    }
   } catch (cause) {
     db.close()
     throw cause
