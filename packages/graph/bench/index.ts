@@ -13,6 +13,8 @@ interface Shape {
   readonly name: string
   readonly ids: ReadonlyArray<string>
   readonly edges: ReadonlyArray<readonly [number, number]>
+  /** Version-2 features: node kinds cycle task (with a concurrency key) → delay → event → code, and every event's failure is routed two nodes on. */
+  readonly mixed?: boolean
 }
 
 const chain = (size: number): Shape => ({
@@ -43,6 +45,21 @@ const lattice = (side: number): Shape => {
   }
 }
 
+/** A chain of every node kind, plus a failure connection from each event to the node two steps on. */
+const mixedChain = (size: number): Shape => {
+  const edges: Array<readonly [number, number]> = Array.from(
+    { length: size - 1 },
+    (_, i) => [i, i + 1] as const
+  )
+  for (let i = 2; i + 2 < size; i += 4) edges.push([i, i + 2])
+  return {
+    name: `mixed kinds ${size}`,
+    ids: Array.from({ length: size }, (_, i) => `n${i}`),
+    edges,
+    mixed: true
+  }
+}
+
 /** Input names per edge: unique per target. */
 const inputNames = (shape: Shape): Array<string> => {
   const seen = new Map<number, number>()
@@ -55,9 +72,20 @@ const inputNames = (shape: Shape): Array<string> => {
 
 const buildWithBuilder = (shape: Shape, inputs: ReadonlyArray<string>): Workflow.Workflow => {
   let builder = Workflow.make("bench")
-  for (const id of shape.ids) builder = builder.task(id)
+  shape.ids.forEach((id, i) => {
+    if (shape.mixed !== true) builder = builder.task(id)
+    else if (i % 4 === 0)
+      builder = builder.task(id, { concurrency: { key: "customer:{in0.customerId}", limit: 2 } })
+    else if (i % 4 === 1) builder = builder.delay(id, 1_000)
+    else if (i % 4 === 2) builder = builder.event(id, "approved", { timeout: 60_000 })
+    else builder = builder.code(id, "return in0")
+  })
   shape.edges.forEach(([from, to], e) => {
-    builder = builder.connect(shape.ids[from]!, "", shape.ids[to]!, inputs[e]!)
+    const fromId = shape.ids[from]!
+    builder =
+      shape.mixed === true && to === from + 2
+        ? builder.onFailure(fromId, "", shape.ids[to]!, inputs[e]!)
+        : builder.connect(fromId, "", shape.ids[to]!, inputs[e]!)
   })
   return builder.build()
 }
@@ -134,7 +162,7 @@ const ms = (value: number) => `${value.toFixed(2)} ms`
 const perNode = (value: number, size: number) => `${((value * 1000) / size).toFixed(3)} µs/node`
 
 let worstValidate = 0
-for (const shape of [chain(10_000), fanOut(10_000), lattice(100)]) {
+for (const shape of [chain(10_000), fanOut(10_000), lattice(100), mixedChain(10_000)]) {
   const size = shape.ids.length
   const inputs = inputNames(shape)
   const workflow = buildWithBuilder(shape, inputs)

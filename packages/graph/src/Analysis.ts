@@ -1,7 +1,9 @@
 /**
  * Questions about a workflow's shape: order, levels, neighbours, the critical path, cycles
  * and a Mermaid rendering. Everything here follows the DAG of non-feedback connections
- * (see `Loop` for the feedback rule) and is also exported from `Workflow`.
+ * (see `Loop` for the feedback rule) and is also exported from `Workflow`. Failure
+ * connections are edges of that DAG like any other: their target waits for the source to
+ * finish, so they count for order, levels, neighbours, the critical path and cycles.
  *
  * Each function works from an index built once per workflow value (O(nodes + connections))
  * and cached, so repeated questions about the same workflow are cheap.
@@ -157,8 +159,8 @@ const reachable = (workflow: Workflow, id: NodeId, direction: "in" | "out"): Arr
 }
 
 /**
- * Every node that depends on `id`, directly or not (what to skip when `id` fails), in
- * topological order, without `id` itself.
+ * Every node that depends on `id`, directly or not, in topological order, without `id`
+ * itself. Nodes reached through failure connections are included (they wait for `id` too).
  *
  * @example
  * ```ts
@@ -248,15 +250,18 @@ export interface CriticalPath {
   readonly nodes: ReadonlyArray<NodeId>
   /** Sum of the declared timeouts along the chain (ms); a loop node counts `maxIterations` times. */
   readonly duration: number
-  /** Nodes on the chain with neither a timeout nor a `settings.nodeTimeout` (they count as 0). */
+  /** Nodes on the chain with no declared bound (they count as 0): no timeout and no `settings.nodeTimeout`; an event without `timeout`; a delay `until` an input. */
   readonly untimed: ReadonlyArray<NodeId>
 }
 
 /**
  * The chain of dependent nodes with the largest sum of declared timeouts (node timeout, else
  * `settings.nodeTimeout`; loop nodes times `maxIterations`): the worst case the workflow
- * timeout must cover. Ties go to the chain with more nodes, so without any timeouts this
- * is the longest chain.
+ * timeout must cover. A delay counts its `duration` (a delay `until` an input is untimed); an
+ * event counts its own `timeout` only (`settings.nodeTimeout` is for work, not waits). A
+ * chain may pass through a failure connection (the source's worst case is to fail, then the
+ * fallback runs). Ties go to the chain with more nodes, so without any timeouts this is the
+ * longest chain.
  *
  * @example
  * ```ts
@@ -276,7 +281,13 @@ export const criticalPath = (workflow: Workflow): CriticalPath => {
   const weight = new Float64Array(size)
   const timed = new Uint8Array(size)
   for (let v = 0; v < size; v++) {
-    const declared = workflow.nodes[v]!.timeout ?? fallback
+    const node = workflow.nodes[v]!
+    const declared =
+      node.kind === "delay"
+        ? node.duration
+        : node.kind === "event"
+          ? node.timeout
+          : (node.timeout ?? fallback)
     const loop = index.loopOf[v]! === -1 ? undefined : workflow.loops[index.loopOf[v]!]
     if (declared !== undefined) {
       timed[v] = 1
@@ -474,8 +485,10 @@ const label = (text: string): string =>
   `"${text.replace(/&/g, "#amp;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;")}"`
 
 /**
- * A Mermaid flowchart of the workflow: code nodes as boxes, task nodes as subroutines,
- * loops as subgraphs, connections labelled `output → input`, feedback connections dashed.
+ * A Mermaid flowchart of the workflow: code nodes as boxes, task nodes as subroutines, delay
+ * nodes as hexagons (`wait 5000 ms` / `wait until <input>`), event nodes as flags
+ * (`event <name>`), loops as subgraphs, connections labelled `output → input`, feedback
+ * connections dashed, failure connections dashed, red and labelled `on failure: …`.
  *
  * @example
  * ```ts
@@ -486,6 +499,15 @@ const label = (text: string): string =>
  * //   n0[["a"]]
  * //   n1["b"]
  * //   n0 -->|"→ x"| n1
+ * const escalate = Workflow.make("escalate")
+ *   .event("approval", "approved", { timeout: "1 day" }).task("remind")
+ *   .onFailure("approval", "_tag", "remind", "reason").build()
+ * Workflow.toMermaid(escalate)
+ * // flowchart TD
+ * //   n0>"approval (event approved)"]
+ * //   n1[["remind"]]
+ * //   n0 -.->|"on failure: _tag → reason"| n1
+ * //   linkStyle 0 stroke:#d9534f,color:#d9534f
  * ```
  * @since 0.1.0
  * @category accessors
@@ -495,8 +517,22 @@ export const toMermaid = (workflow: Workflow): string => {
   const lines = ["flowchart TD"]
   const shape = (v: number, indent: string) => {
     const node = workflow.nodes[v]!
-    const text = label(node.id)
-    lines.push(node.kind === "task" ? `${indent}n${v}[[${text}]]` : `${indent}n${v}[${text}]`)
+    switch (node.kind) {
+      case "task":
+        lines.push(`${indent}n${v}[[${label(node.id)}]]`)
+        return
+      case "delay": {
+        const wait =
+          node.until !== undefined ? `wait until ${node.until}` : `wait ${node.duration} ms`
+        lines.push(`${indent}n${v}{{${label(`${node.id} (${wait})`)}}}`)
+        return
+      }
+      case "event":
+        lines.push(`${indent}n${v}>${label(`${node.id} (event ${node.event})`)}]`)
+        return
+      default:
+        lines.push(`${indent}n${v}[${label(node.id)}]`)
+    }
   }
   for (let v = 0; v < index.size; v++) if (index.loopOf[v] === -1) shape(v, "  ")
   workflow.loops.forEach((loop, l) => {
@@ -507,15 +543,23 @@ export const toMermaid = (workflow: Workflow): string => {
     }
     lines.push("  end")
   })
+  const failureLinks: Array<number> = []
+  let links = 0
   workflow.connections.forEach((connection, c) => {
     if (index.resolved[c] !== 1) return
     const from = index.position.get(connection.from)!
     const to = index.position.get(connection.to)!
+    const failure = connection.on === "failure"
     const text = label(
-      `${connection.output === "" ? "" : `${connection.output} `}→ ${connection.input}`
+      `${failure ? "on failure: " : ""}${connection.output === "" ? "" : `${connection.output} `}→ ${connection.input}`
     )
-    const arrow = index.feedback[c] === 1 ? "-.->" : "-->"
+    const arrow = failure || index.feedback[c] === 1 ? "-.->" : "-->"
+    if (failure) failureLinks.push(links)
+    links++
     lines.push(`  n${from} ${arrow}|${text}| n${to}`)
   })
+  if (failureLinks.length > 0) {
+    lines.push(`  linkStyle ${failureLinks.join(",")} stroke:#d9534f,color:#d9534f`)
+  }
   return lines.join("\n")
 }

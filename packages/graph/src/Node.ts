@@ -1,7 +1,8 @@
 /**
  * Nodes: the units of work of a workflow. A code node carries JavaScript source run in the
- * sandbox; a task node names a host function registered with the runtime. Both share
- * {@link NodeOptions}; the `kind` field tells them apart and leaves room for more kinds.
+ * sandbox; a task node names a host function registered with the runtime; a delay node waits
+ * a duration (or until a timestamp taken from an input); an event node waits for a named event
+ * sent to the execution. All share {@link NodeOptions}; the `kind` field tells them apart.
  *
  * @since 0.1.0
  */
@@ -36,23 +37,51 @@ export type NodeId = string
 export type RetrySpec = { readonly [key: string]: Json }
 
 /**
- * Options shared by every node kind. Durations are milliseconds.
+ * A per-key concurrency limit: at most `limit` executions of the node run at once for each
+ * distinct key. `key` is a template whose `{path}` placeholders are dot paths into the node's
+ * inputs (`"customer:{customerId}"`, `"{order.region}"`); see `ConcurrencyKey` for the syntax
+ * and for rendering a key. The graph checks the template and the limit; the runtime enforces it.
  *
  * @example
  * ```ts
  * import type { Node } from "@weft/graph"
- * const options: Node.NodeOptions = { timeout: 5_000, resources: ["db"] }
+ * const perCustomer: Node.Concurrency = { key: "customer:{customerId}", limit: 1 }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Concurrency {
+  /** A template: literal text and `{path}` placeholders (dot paths into the node's inputs). */
+  readonly key: string
+  /** Most executions at once per distinct key: a whole number ≥ 1. */
+  readonly limit: number
+}
+
+/**
+ * Options shared by every node kind. Durations are milliseconds. Delay and event nodes take
+ * only `description` (and an event node its `timeout`); validation reports the others on them.
+ *
+ * @example
+ * ```ts
+ * import type { Node } from "@weft/graph"
+ * const options: Node.NodeOptions = {
+ *   timeout: 5_000,
+ *   resources: ["db"],
+ *   concurrency: { key: "customer:{customerId}", limit: 1 }
+ * }
  * ```
  * @since 0.1.0
  * @category models
  */
 export interface NodeOptions {
   readonly description?: string
-  /** Milliseconds; overrides `settings.nodeTimeout`. */
+  /** Milliseconds; overrides `settings.nodeTimeout`. On an event node: how long to wait for the event. */
   readonly timeout?: number
   readonly retry?: RetrySpec
   /** Resources acquired eagerly before the node runs. */
   readonly resources?: ReadonlyArray<string>
+  /** At most `limit` executions at once per distinct rendered `key` (code and task nodes). */
+  readonly concurrency?: Concurrency
 }
 
 /**
@@ -90,23 +119,95 @@ export interface TaskNode extends NodeOptions {
 }
 
 /**
+ * A node that waits, then passes its inputs object on unchanged as its output: either a
+ * fixed `duration` (ms, `0` allowed), or `until` — the name of an input holding an epoch-ms
+ * timestamp (a time in the past fires at once). Exactly one of the two is set. Time comes from
+ * the runtime's clock, so tests drive it with `TestClock`.
+ *
+ * A delay with a `duration` cannot fail, so validation rejects failure connections from it; a
+ * delay with `until` fails when that input is missing or not a finite number.
+ *
+ * @example
+ * ```ts
+ * import type { Node } from "@weft/graph"
+ * const cooldown: Node.DelayNode = { kind: "delay", id: "cooldown", duration: 60_000 }
+ * const untilDue: Node.DelayNode = { kind: "delay", id: "wait", until: "dueAt" }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface DelayNode extends NodeOptions {
+  readonly kind: "delay"
+  readonly id: NodeId
+  /** Milliseconds to wait (≥ 0). */
+  readonly duration?: number
+  /** Name of the input holding the epoch-ms timestamp to wait for. */
+  readonly until?: string
+}
+
+/**
+ * A node that waits for the next event named `event` sent to the execution; its output is the
+ * event's JSON payload. With `timeout` (ms) the runtime fails it with `EventTimedOut` when no
+ * event arrives in time, so a failure connection can route the escalation.
+ *
+ * @example
+ * ```ts
+ * import type { Node } from "@weft/graph"
+ * const approval: Node.EventNode = { kind: "event", id: "approval", event: "approved", timeout: 86_400_000 }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface EventNode extends NodeOptions {
+  readonly kind: "event"
+  readonly id: NodeId
+  /** The event name the node waits for. */
+  readonly event: string
+}
+
+/**
  * Any node, discriminated by `kind`.
  *
  * @example
  * ```ts
  * import type { Node } from "@weft/graph"
- * const describe = (node: Node.Node) => (node.kind === "code" ? node.source : node.function)
+ * const describe = (node: Node.Node): string => {
+ *   switch (node.kind) {
+ *     case "code": return node.source
+ *     case "task": return node.function
+ *     case "delay": return node.until ?? `${node.duration} ms`
+ *     case "event": return node.event
+ *   }
+ * }
  * ```
  * @since 0.1.0
  * @category models
  */
-export type Node = CodeNode | TaskNode
+export type Node = CodeNode | TaskNode | DelayNode | EventNode
+
+/**
+ * Schema of a node's concurrency option (the template syntax is checked by validation).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Node } from "@weft/graph"
+ * Schema.decodeUnknownSync(Node.ConcurrencySchema)({ key: "customer:{customerId}", limit: 2 })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ConcurrencySchema: Schema.Codec<Concurrency> = Schema.Struct({
+  key: Schema.String,
+  limit: Schema.Number
+})
 
 const optionFields = {
   description: Schema.optionalKey(Schema.String),
   timeout: Schema.optionalKey(Schema.Number),
   retry: Schema.optionalKey(Schema.JsonObject),
-  resources: Schema.optionalKey(Schema.Array(Schema.String))
+  resources: Schema.optionalKey(Schema.Array(Schema.String)),
+  concurrency: Schema.optionalKey(ConcurrencySchema)
 }
 
 /**
@@ -148,6 +249,46 @@ export const TaskNodeSchema: Schema.Codec<TaskNode> = Schema.Struct({
 })
 
 /**
+ * Schema of a delay node. "Exactly one of `duration` / `until`" is checked by validation,
+ * which reports it with the node's path.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Node } from "@weft/graph"
+ * Schema.decodeUnknownSync(Node.DelayNodeSchema)({ kind: "delay", id: "wait", duration: 1000 })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DelayNodeSchema: Schema.Codec<DelayNode> = Schema.Struct({
+  kind: Schema.Literal("delay"),
+  id: Schema.String,
+  duration: Schema.optionalKey(Schema.Number),
+  until: Schema.optionalKey(Schema.String),
+  ...optionFields
+})
+
+/**
+ * Schema of an event node.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Node } from "@weft/graph"
+ * Schema.decodeUnknownSync(Node.EventNodeSchema)({ kind: "event", id: "paid", event: "payment.received" })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const EventNodeSchema: Schema.Codec<EventNode> = Schema.Struct({
+  kind: Schema.Literal("event"),
+  id: Schema.String,
+  event: Schema.String,
+  ...optionFields
+})
+
+/**
  * Schema of any node, discriminated by `kind`.
  *
  * @example
@@ -155,11 +296,17 @@ export const TaskNodeSchema: Schema.Codec<TaskNode> = Schema.Struct({
  * import { Schema } from "effect"
  * import { Node } from "@weft/graph"
  * Schema.is(Node.NodeSchema)({ kind: "task", id: "a", function: "a" }) // true
+ * Schema.is(Node.NodeSchema)({ kind: "event", id: "e", event: "go" }) // true
  * ```
  * @since 0.1.0
  * @category schemas
  */
-export const NodeSchema: Schema.Codec<Node> = Schema.Union([CodeNodeSchema, TaskNodeSchema])
+export const NodeSchema: Schema.Codec<Node> = Schema.Union([
+  CodeNodeSchema,
+  TaskNodeSchema,
+  DelayNodeSchema,
+  EventNodeSchema
+])
 
 const withOptions = <A extends object>(base: A, options: NodeOptions | undefined): A => {
   if (options === undefined) return base
@@ -168,6 +315,7 @@ const withOptions = <A extends object>(base: A, options: NodeOptions | undefined
   if (options.timeout !== undefined) out.timeout = options.timeout
   if (options.retry !== undefined) out.retry = options.retry
   if (options.resources !== undefined) out.resources = options.resources
+  if (options.concurrency !== undefined) out.concurrency = options.concurrency
   return out as A
 }
 
@@ -202,6 +350,50 @@ export const task = (id: NodeId, functionName: string = id, options?: NodeOption
   withOptions<TaskNode>({ kind: "task", id, function: functionName }, options)
 
 /**
+ * Makes a delay node value: wait `duration` milliseconds, or `{ until: inputName }` — until
+ * the epoch-ms timestamp held by that input. Its output is its inputs object, unchanged.
+ *
+ * @example
+ * ```ts
+ * import { Node } from "@weft/graph"
+ * Node.delay("cooldown", 30_000)          // { kind: "delay", id: "cooldown", duration: 30000 }
+ * Node.delay("wait", { until: "dueAt" })  // { kind: "delay", id: "wait", until: "dueAt" }
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const delay = (
+  id: NodeId,
+  wait: number | { readonly until: string },
+  options?: { readonly description?: string }
+): DelayNode =>
+  withOptions<DelayNode>(
+    typeof wait === "number"
+      ? { kind: "delay", id, duration: wait }
+      : { kind: "delay", id, until: wait.until },
+    options
+  )
+
+/**
+ * Makes an event node value waiting for the event named `event`; `timeout` (ms) makes the
+ * runtime fail it with `EventTimedOut` when none arrives in time.
+ *
+ * @example
+ * ```ts
+ * import { Node } from "@weft/graph"
+ * Node.event("approval", "approved", { timeout: 3_600_000 })
+ * // { kind: "event", id: "approval", event: "approved", timeout: 3600000 }
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const event = (
+  id: NodeId,
+  eventName: string,
+  options?: { readonly timeout?: number; readonly description?: string }
+): EventNode => withOptions<EventNode>({ kind: "event", id, event: eventName }, options)
+
+/**
  * Whether a node is a code node.
  *
  * @example
@@ -226,3 +418,45 @@ export const isCode = (node: Node): node is CodeNode => node.kind === "code"
  * @category guards
  */
 export const isTask = (node: Node): node is TaskNode => node.kind === "task"
+
+/**
+ * Whether a node is a delay node.
+ *
+ * @example
+ * ```ts
+ * import { Node } from "@weft/graph"
+ * Node.isDelay(Node.delay("wait", 1_000)) // true
+ * ```
+ * @since 0.1.0
+ * @category guards
+ */
+export const isDelay = (node: Node): node is DelayNode => node.kind === "delay"
+
+/**
+ * Whether a node is an event node.
+ *
+ * @example
+ * ```ts
+ * import { Node } from "@weft/graph"
+ * Node.isEvent(Node.event("paid", "payment.received")) // true
+ * ```
+ * @since 0.1.0
+ * @category guards
+ */
+export const isEvent = (node: Node): node is EventNode => node.kind === "event"
+
+/**
+ * Whether a node can fail, i.e. may be the source of a failure connection. Everything can,
+ * except a delay with a fixed `duration` (it only waits).
+ *
+ * @example
+ * ```ts
+ * import { Node } from "@weft/graph"
+ * Node.canFail(Node.task("charge"))                 // true
+ * Node.canFail(Node.delay("wait", 1_000))           // false
+ * Node.canFail(Node.delay("due", { until: "at" }))  // true: its input may be missing or not a number
+ * ```
+ * @since 0.1.0
+ * @category guards
+ */
+export const canFail = (node: Node): boolean => node.kind !== "delay" || node.until !== undefined

@@ -43,6 +43,7 @@ const WHITESPACE = /\s/
  * import { Path } from "@weft/graph"
  * Path.problem("rows.0.id")   // undefined
  * Path.problem("rows[0].id")  // "… write array indices as segments: 'rows.0.id'"
+ * Path.problem("a.__proto__") // "… the segment '__proto__' … is reserved …"
  * ```
  * @since 0.1.0
  * @category guards
@@ -59,6 +60,9 @@ export const problem = (path: string): string | undefined => {
     if (segments[i] === "") {
       const fixed = segments.filter((segment) => segment !== "").join(".")
       return `path '${path}' has an empty segment at position ${i + 1}; did you mean '${fixed}'? ('' alone means the whole output)`
+    }
+    if (segments[i] === "__proto__") {
+      return `path '${path}' has the segment '__proto__' at position ${i + 1}, which is reserved; paths read own fields only`
     }
   }
   return undefined
@@ -104,7 +108,9 @@ const keysOf = (value: unknown): Array<string> => {
 }
 
 /**
- * Reads the value at `path` inside `value`. Fails with the missing segment, the part of the
+ * Reads the value at `path` inside `value`, following own properties only (an inherited
+ * `constructor` or `toString` is "missing"; a real field named `constructor` is found).
+ * Fails with the missing segment, the part of the
  * path that did resolve and the keys available there, so a caller can say
  * "path not found: 'rows.3' (available: 0, 1, 2)".
  *

@@ -81,17 +81,21 @@ export interface Settings {
  * A workflow: nodes, the connections between them, loops and settings. Plain immutable data;
  * `toJSON`/`fromJSON` convert it losslessly.
  *
+ * `version` is the format version: the builder and `fromJSON` produce `2`. A hand-written
+ * value may still say `1`, as long as it uses no version-2 feature (delay and event nodes,
+ * failure connections, the `concurrency` node option); validation reports any it finds.
+ *
  * @example
  * ```ts
  * import { Workflow } from "@weft/graph"
  * const wf: Workflow.Workflow = Workflow.make("w").task("a").build()
- * wf.version // 1
+ * wf.version // 2
  * ```
  * @since 0.1.0
  * @category models
  */
 export interface Workflow {
-  readonly version: 1
+  readonly version: 1 | 2
   readonly id: string
   readonly name?: string
   readonly description?: string
@@ -171,15 +175,16 @@ export const SettingsSchema = Schema.Struct({
 })
 
 /**
- * Schema of a workflow. Its encoded side is the JSON form: `version` must be `1`;
- * `connections`, `loops` and `settings` may be omitted (empty / defaults).
+ * Schema of a workflow. Its encoded side is the JSON form: `version` is `1` or `2` (kept as
+ * given; `fromJSON` reports version-2 features in a version-1 document and returns version
+ * 2); `connections`, `loops` and `settings` may be omitted (empty / defaults).
  *
  * @example
  * ```ts
  * import { Schema } from "effect"
  * import { Workflow } from "@weft/graph"
  * const wf = Schema.decodeUnknownSync(Workflow.WorkflowSchema)({
- *   version: 1, id: "w", nodes: [{ kind: "task", id: "a", function: "a" }]
+ *   version: 2, id: "w", nodes: [{ kind: "task", id: "a", function: "a" }]
  * })
  * wf.settings.mode // "parallel"
  * ```
@@ -187,7 +192,7 @@ export const SettingsSchema = Schema.Struct({
  * @category schemas
  */
 export const WorkflowSchema = Schema.Struct({
-  version: Schema.Literal(1),
+  version: Schema.Literals([1, 2]),
   id: Schema.String,
   name: Schema.optionalKey(Schema.String),
   description: Schema.optionalKey(Schema.String),
@@ -206,7 +211,7 @@ export const WorkflowSchema = Schema.Struct({
  * @example
  * ```ts
  * import type { Workflow } from "@weft/graph"
- * const json: Workflow.WorkflowJson = { version: 1, id: "w", nodes: [] }
+ * const json: Workflow.WorkflowJson = { version: 2, id: "w", nodes: [] }
  * ```
  * @since 0.1.0
  * @category models
@@ -323,8 +328,11 @@ export const isWorkflowInvalid = (u: unknown): u is WorkflowInvalid =>
 export interface ValidateOptions {
   /**
    * A cheap parse check for code node sources and loop conditions: returns an error message,
-   * or `undefined` when the source parses. `@weft/sandbox`'s `Sandbox.checkSyntax` fits. A
-   * checker that throws is reported as a `SyntaxError` issue, never rethrown.
+   * or `undefined` when the source parses (e.g. a thin wrapper around `@weft/sandbox`'s
+   * synchronous syntax check). Validation does not parse JavaScript by itself: without a
+   * checker, a code node whose source does not parse builds fine, and the runtime reports it
+   * before a run starts. A checker that throws is reported as a `SyntaxError` issue, never
+   * rethrown.
    */
   readonly checkSyntax?: (source: string) => string | undefined
 }
@@ -348,6 +356,59 @@ export interface NodeOptionsInput {
   /** A retry policy as plain JSON data, e.g. a `@weft/retry` `Policy`. */
   readonly retry?: object
   readonly resources?: ReadonlyArray<string>
+  /** At most `limit` executions at once per distinct `key` (a template over the node's inputs). */
+  readonly concurrency?: { readonly key: string; readonly limit: number }
+}
+
+/**
+ * What a delay node waits for, as the builder takes it: a duration (`Duration.Input`, stored
+ * as milliseconds; `0` passes straight through) or `{ until: inputName }`, the input holding
+ * an epoch-ms timestamp.
+ *
+ * @example
+ * ```ts
+ * import { Workflow } from "@weft/graph"
+ * const fixed: Workflow.DelayInput = "15 minutes"
+ * const untilDue: Workflow.DelayInput = { until: "dueAt" }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export type DelayInput = Duration.Input | { readonly until: string }
+
+/**
+ * Options of `Builder.delay`: a delay only waits, so it takes no timeout, retry, resources
+ * or concurrency.
+ *
+ * @example
+ * ```ts
+ * import { Workflow } from "@weft/graph"
+ * const options: Workflow.DelayOptionsInput = { description: "let the card network settle" }
+ * Workflow.make("w").delay("settle", "2 seconds", options).build()
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface DelayOptionsInput {
+  readonly description?: string
+}
+
+/**
+ * Options of `Builder.event`: how long to wait for the event (the node then fails with
+ * `EventTimedOut`, which a failure connection can route) and a description.
+ *
+ * @example
+ * ```ts
+ * import { Workflow } from "@weft/graph"
+ * const options: Workflow.EventOptionsInput = { timeout: "1 day", description: "manager sign-off" }
+ * Workflow.make("w").event("approval", "approved", options).build()
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface EventOptionsInput {
+  readonly timeout?: Duration.Input
+  readonly description?: string
 }
 
 /**
@@ -390,8 +451,14 @@ export interface Builder {
   task(id: string, options?: NodeOptionsInput): Builder
   /** Adds a task node calling the host function registered under `functionName`. */
   task(id: string, functionName: string, options?: NodeOptionsInput): Builder
+  /** Adds a delay node: waits a duration, or `{ until: inputName }`; its output is its inputs object. */
+  delay(id: string, wait: DelayInput, options?: DelayOptionsInput): Builder
+  /** Adds an event node waiting for the next event named `eventName`; its output is the payload. */
+  event(id: string, eventName: string, options?: EventOptionsInput): Builder
   /** Feeds the value at `outputPath` of `from` (`""` = whole output) to input `inputName` of `to`. */
   connect(from: string, outputPath: string, to: string, inputName: string): Builder
+  /** When `from` has failed after its last attempt, feeds the value at `errorPath` of its error as JSON (`""` = the whole error) to input `inputName` of `to`. */
+  onFailure(from: string, errorPath: string, to: string, inputName: string): Builder
   /** Declares a loop over `nodes` (body order matters: backward connections are feedback). */
   loop(id: string, nodes: ReadonlyArray<string>, options: LoopOptions): Builder
   /** Runs independent nodes concurrently (the default). */
@@ -444,7 +511,8 @@ export const make = (
 /**
  * Validates a workflow value and returns it unchanged, or fails with `WorkflowInvalid`
  * listing every problem (ids, references, paths, input names, durations, limits, cycles
- * outside loops, syntax through `checkSyntax`, …). O(nodes + connections).
+ * outside loops, misused delay/event nodes and failure connections, concurrency keys, and
+ * syntax only through an injected `checkSyntax`, …). O(nodes + connections).
  *
  * @example
  * ```ts
@@ -505,25 +573,38 @@ const fromJSONResult = (
     }
   }
   const fast = fastDecode(input)
-  if (fast !== undefined) return check(fast, options)
+  if (fast !== undefined) return upgrade(check(fast, options))
   const decoded = decode(input, { errors: "all", onExcessProperty: "error" })
   if (Result.isFailure(decoded)) {
     return finish(input as Workflow, sortIssues(schemaIssues(decoded.failure.issue, input)))
   }
-  return check(decoded.success, options)
+  return upgrade(check(decoded.success, options))
 }
+
+/** A valid version-1 document has no version-2 feature, so it reads as version 2 unchanged. */
+const upgrade = (
+  result: Result.Result<Workflow, WorkflowInvalid>
+): Result.Result<Workflow, WorkflowInvalid> =>
+  Result.isSuccess(result) && result.success.version === 1
+    ? Result.succeed({ ...result.success, version: 2 })
+    : result
 
 /**
  * Reads a workflow from its JSON form (a parsed value or a JSON string) and validates it.
  * Fails with `WorkflowInvalid` listing every issue with its JSON path: unknown fields, missing
  * or mistyped fields, an unsupported `version`, then everything `validate` checks.
  *
+ * Versions 1 and 2 are read; the result is always version 2. A version-1 document using a
+ * version-2 feature (delay or event nodes, failure connections, `concurrency`) is rejected
+ * with an `UnsupportedVersion` issue at that feature, rather than read as something older
+ * readers would misunderstand.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { Workflow } from "@weft/graph"
  * const wf = Effect.runSync(Workflow.fromJSON({
- *   version: 1, id: "w",
+ *   version: 2, id: "w",
  *   nodes: [{ kind: "task", id: "a", function: "a" }, { kind: "code", id: "b", source: "return x" }],
  *   connections: [{ from: "a", output: "", to: "b", input: "x" }]
  * }))
@@ -543,7 +624,7 @@ export const fromJSON = (
  * @example
  * ```ts
  * import { Workflow } from "@weft/graph"
- * const wf = Workflow.fromJSONSync('{"version":1,"id":"w","nodes":[]}')
+ * const wf = Workflow.fromJSONSync('{"version":2,"id":"w","nodes":[]}')
  * ```
  * @since 0.1.0
  * @category json
@@ -557,19 +638,41 @@ export const fromJSONSync = (json: unknown, options?: ValidateOptions): Workflow
 const clone = <A>(value: A): A => structuredClone(value)
 
 const nodeJson = (node: Node): { [key: string]: Json } => {
-  const out: { [key: string]: Json } =
-    node.kind === "code"
-      ? { kind: "code", id: node.id, source: node.source }
-      : { kind: "task", id: node.id, function: node.function }
+  let out: { [key: string]: Json }
+  switch (node.kind) {
+    case "code":
+      out = { kind: "code", id: node.id, source: node.source }
+      break
+    case "task":
+      out = { kind: "task", id: node.id, function: node.function }
+      break
+    case "delay":
+      out = { kind: "delay", id: node.id }
+      if (node.duration !== undefined) out.duration = node.duration
+      if (node.until !== undefined) out.until = node.until
+      break
+    case "event":
+      out = { kind: "event", id: node.id, event: node.event }
+      break
+  }
   if (node.description !== undefined) out.description = node.description
   if (node.timeout !== undefined) out.timeout = node.timeout
   if (node.retry !== undefined) out.retry = clone(node.retry)
   if (node.resources !== undefined) out.resources = [...node.resources]
+  if (node.concurrency !== undefined) {
+    out.concurrency = { key: node.concurrency.key, limit: node.concurrency.limit }
+  }
+  return out
+}
+
+const connectionJson = (c: Connection): { [key: string]: Json } => {
+  const out: { [key: string]: Json } = { from: c.from, output: c.output, to: c.to, input: c.input }
+  if (c.on !== undefined) out.on = c.on
   return out
 }
 
 /**
- * The JSON form of a workflow: fresh plain objects with a stable key order, `version: 1`,
+ * The JSON form of a workflow: fresh plain objects with a stable key order, `version: 2`,
  * durations in milliseconds. `fromJSON(toJSON(w))` gives back an equal workflow.
  *
  * @example
@@ -577,24 +680,19 @@ const nodeJson = (node: Node): { [key: string]: Json } => {
  * import { Workflow } from "@weft/graph"
  * const wf = Workflow.make("w").task("a").timeout("1 minute").build()
  * JSON.stringify(Workflow.toJSON(wf))
- * // {"version":1,"id":"w","nodes":[{"kind":"task","id":"a","function":"a"}],"connections":[],"loops":[],
+ * // {"version":2,"id":"w","nodes":[{"kind":"task","id":"a","function":"a"}],"connections":[],"loops":[],
  * //  "settings":{"mode":"parallel","concurrency":"unbounded","timeout":60000,"failureMode":"fail-fast"}}
  * ```
  * @since 0.1.0
  * @category json
  */
 export const toJSON = (workflow: Workflow): Json => {
-  const out: { [key: string]: Json } = { version: 1, id: workflow.id }
+  const out: { [key: string]: Json } = { version: 2, id: workflow.id }
   if (workflow.name !== undefined) out.name = workflow.name
   if (workflow.description !== undefined) out.description = workflow.description
   if (workflow.metadata !== undefined) out.metadata = clone(workflow.metadata)
   out.nodes = workflow.nodes.map(nodeJson)
-  out.connections = workflow.connections.map((c) => ({
-    from: c.from,
-    output: c.output,
-    to: c.to,
-    input: c.input
-  }))
+  out.connections = workflow.connections.map(connectionJson)
   out.loops = workflow.loops.map((loop) => ({
     id: loop.id,
     nodes: [...loop.nodes],

@@ -12,7 +12,14 @@
 export * as Analysis from "./Analysis.js"
 
 /**
- * Connections from a node's output path to another node's input.
+ * Concurrency key templates (`"customer:{customerId}"`): parse, check and render.
+ *
+ * @since 0.1.0
+ */
+export * as ConcurrencyKey from "./ConcurrencyKey.js"
+
+/**
+ * Connections from a node's output path (or, for failure connections, its error) to another node's input.
  *
  * @since 0.1.0
  */
@@ -26,7 +33,7 @@ export * as Connection from "./Connection.js"
 export * as Loop from "./Loop.js"
 
 /**
- * Code and task nodes.
+ * Code, task, delay and event nodes.
  *
  * @since 0.1.0
  */

@@ -126,6 +126,57 @@ describe("Analysis", () => {
     )
   })
 
+  it("renders delay nodes as hexagons, events as flags and failure connections dashed, red and labelled", () => {
+    const wf = Workflow.make("order")
+      .task("place")
+      .delay("cooldown", "1 second")
+      .delay("due", { until: "dueAt" })
+      .event("paid", "payment.received", { timeout: "1 hour" })
+      .task("remind")
+      .connect("place", "", "cooldown", "order")
+      .connect("cooldown", "order", "due", "dueAt")
+      .connect("due", "", "paid", "order")
+      .onFailure("paid", "_tag", "remind", "reason")
+      .onFailure("place", "", "remind", "error")
+      .build()
+    expect(Workflow.toMermaid(wf)).toBe(
+      [
+        "flowchart TD",
+        '  n0[["place"]]',
+        '  n1{{"cooldown (wait 1000 ms)"}}',
+        '  n2{{"due (wait until dueAt)"}}',
+        '  n3>"paid (event payment.received)"]',
+        '  n4[["remind"]]',
+        '  n0 -->|"→ order"| n1',
+        '  n1 -->|"order → dueAt"| n2',
+        '  n2 -->|"→ order"| n3',
+        '  n3 -.->|"on failure: _tag → reason"| n4',
+        '  n0 -.->|"on failure: → error"| n4',
+        "  linkStyle 3,4 stroke:#d9534f,color:#d9534f"
+      ].join("\n")
+    )
+  })
+
+  it("weighs a delay by its duration and an event by its own timeout on the critical path", () => {
+    const wf = Workflow.make("w")
+      .task("a")
+      .delay("wait", "2 seconds")
+      .event("reply", "replied", { timeout: 500 })
+      .event("forever", "never")
+      .delay("due", { until: "at" })
+      .connect("a", "", "wait", "x")
+      .connect("wait", "", "reply", "x")
+      .connect("reply", "", "forever", "x")
+      .connect("forever", "", "due", "at")
+      .nodeTimeout(100)
+      .build()
+    expect(Workflow.criticalPath(wf)).toEqual({
+      nodes: ["a", "wait", "reply", "forever", "due"],
+      duration: 100 + 2_000 + 500,
+      untimed: ["forever", "due"]
+    })
+  })
+
   it("is the same API under Analysis and Workflow", () => {
     expect(Analysis.topologicalOrder).toBe(Workflow.topologicalOrder)
     expect(Analysis.toMermaid(diamond)).toBe(Workflow.toMermaid(diamond))

@@ -57,17 +57,34 @@ describe("builder types", () => {
     const wf = builder.build()
     const node = wf.nodes[0]!
     if (node.kind === "code") expectTypeOf(node).toEqualTypeOf<Node.CodeNode>()
-    else expectTypeOf(node.function).toEqualTypeOf<string>()
-    expectTypeOf(wf.version).toEqualTypeOf<1>()
+    else if (node.kind === "task") expectTypeOf(node.function).toEqualTypeOf<string>()
+    else if (node.kind === "delay") expectTypeOf(node.until).toEqualTypeOf<string | undefined>()
+    else expectTypeOf(node.event).toEqualTypeOf<string>()
+    expectTypeOf(wf.version).toEqualTypeOf<1 | 2>()
+    expectTypeOf(wf.connections[0]?.on).toEqualTypeOf<"success" | "failure" | undefined>()
     expectTypeOf(wf.connections).toEqualTypeOf<ReadonlyArray<Connection.Connection>>()
     expectTypeOf(wf.settings.timeout).toEqualTypeOf<number | undefined>()
     // @ts-expect-error readonly
     wf.settings.mode = "sequential"
   })
 
+  it("delay and event builders take only the options that make sense for them", () => {
+    builder.delay("wait", "5 seconds").delay("due", { until: "dueAt" }, { description: "d" })
+    builder.event("paid", "payment.received", { timeout: "1 hour", description: "d" })
+    builder.onFailure("a", "message", "b", "reason")
+    builder.task("t", { concurrency: { key: "customer:{customerId}", limit: 1 } })
+    // @ts-expect-error a delay has no retry
+    builder.delay("wait", 100, { retry: { maxAttempts: 2 } })
+    // @ts-expect-error an event has no resources
+    builder.event("paid", "payment.received", { resources: ["db"] })
+    // @ts-expect-error until names an input
+    builder.delay("due", { until: 5 })
+  })
+
   it("the Schema describes the same type as the interface", () => {
     expectTypeOf<typeof Workflow.WorkflowSchema.Type>().toEqualTypeOf<Workflow.Workflow>()
     expectTypeOf<typeof Workflow.SettingsSchema.Type>().toEqualTypeOf<Workflow.Settings>()
+    expectTypeOf<typeof Node.NodeSchema.Type>().toEqualTypeOf<Node.Node>()
   })
 
   it("analysis and Path return plain values", () => {

@@ -3,7 +3,8 @@ import { Effect, Exit, Schema } from "effect"
 import fc from "fast-check"
 import { Loop, Workflow } from "../src/index.js"
 import { fastDecode } from "../src/internal/fastDecode.js"
-import { applyEdit, edit, validWorkflowJson } from "./arbitraries.js"
+import { applyEdit, edit, validWorkflowJson, validWorkflowJsonV1 } from "./arbitraries.js"
+import { jsonFailureOf } from "./helpers.js"
 
 const sample = Workflow.make("sample", {
   name: "Sample",
@@ -32,10 +33,26 @@ const sample = Workflow.make("sample", {
   .continueOnFailure()
   .build()
 
+// every version-2 feature: delay and event nodes, failure connections, concurrency, multi-feed
+const waits = Workflow.make("waits")
+  .task("place", { concurrency: { key: "customer:{order.customerId}", limit: 1 } })
+  .delay("cooldown", "1 second", { description: "settle" })
+  .delay("due", { until: "dueAt" })
+  .event("paid", "payment.received", { timeout: "1 hour" })
+  .task("remind")
+  .task("ship")
+  .connect("place", "", "cooldown", "order")
+  .connect("cooldown", "order.dueAt", "due", "dueAt")
+  .connect("due", "", "paid", "order")
+  .onFailure("paid", "", "remind", "error")
+  .connect("paid", "", "ship", "payment")
+  .connect("remind", "", "ship", "payment")
+  .build()
+
 describe("JSON form", () => {
-  it("writes version 1 and every field, durations in milliseconds", () => {
+  it("writes version 2 and every field, durations in milliseconds", () => {
     const json = Workflow.toJSON(sample) as { [key: string]: unknown }
-    expect(json.version).toBe(1)
+    expect(json.version).toBe(2)
     expect(json.settings).toEqual({
       mode: "sequential",
       concurrency: 2,
@@ -61,6 +78,91 @@ describe("JSON form", () => {
     const text = JSON.stringify(Workflow.toJSON(sample))
     expect(Workflow.fromJSONSync(text)).toEqual(sample)
     expect(Effect.runSync(Workflow.fromJSON(JSON.parse(text)))).toEqual(sample)
+  })
+
+  it("writes delay and event nodes, failure connections and concurrency, and reads them back", () => {
+    const json = Workflow.toJSON(waits) as {
+      nodes: ReadonlyArray<unknown>
+      connections: ReadonlyArray<unknown>
+    }
+    expect(json.nodes).toEqual([
+      {
+        kind: "task",
+        id: "place",
+        function: "place",
+        concurrency: { key: "customer:{order.customerId}", limit: 1 }
+      },
+      { kind: "delay", id: "cooldown", duration: 1000, description: "settle" },
+      { kind: "delay", id: "due", until: "dueAt" },
+      { kind: "event", id: "paid", event: "payment.received", timeout: 3_600_000 },
+      { kind: "task", id: "remind", function: "remind" },
+      { kind: "task", id: "ship", function: "ship" }
+    ])
+    expect(json.connections[3]).toEqual({
+      from: "paid",
+      output: "",
+      to: "remind",
+      input: "error",
+      on: "failure"
+    })
+    const text = JSON.stringify(json)
+    expect(fastDecode(JSON.parse(text))).toBeDefined()
+    expect(Workflow.fromJSONSync(text)).toEqual(waits)
+    expect(Schema.encodeSync(Workflow.WorkflowSchema)(waits)).toEqual(Workflow.toJSON(waits))
+  })
+
+  it("reads version 1 documents and returns them as version 2", () => {
+    const wf = Workflow.fromJSONSync({
+      version: 1,
+      id: "w",
+      nodes: [{ kind: "task", id: "a", function: "a" }]
+    })
+    expect(wf.version).toBe(2)
+    expect(wf).toEqual(Workflow.make("w").task("a").build())
+  })
+
+  it("UnsupportedVersion: a version-1 document using version-2 features names each one", () => {
+    const json = { ...(Workflow.toJSON(waits) as { [key: string]: unknown }), version: 1 }
+    const error = jsonFailureOf(json)
+    expect(error.issues.map((issue) => [issue.code, issue.path])).toEqual([
+      ["UnsupportedVersion", "nodes[0].concurrency"],
+      ["UnsupportedVersion", "nodes[1].kind"],
+      ["UnsupportedVersion", "nodes[2].kind"],
+      ["UnsupportedVersion", "nodes[3].kind"],
+      ["UnsupportedVersion", "connections[3].on"]
+    ])
+    expect(error.issues[1]?.message).toBe(
+      'delay nodes need version 2, but the workflow says version 1; set "version": 2'
+    )
+  })
+
+  it("UnknownField: a field a delay node does not have lists the ones it does", () => {
+    const error = jsonFailureOf({
+      version: 2,
+      id: "w",
+      nodes: [{ kind: "delay", id: "d", duraton: 5 }]
+    })
+    expect(error.issues[0]).toEqual({
+      code: "UnknownField",
+      path: "nodes[0].duraton",
+      message:
+        "unknown field 'duraton' in a delay node (nodes[0]). Did you mean 'duration'? Allowed fields: kind, id, duration, until, description, timeout, retry, resources, concurrency"
+    })
+  })
+
+  it("InvalidField: a mistyped 'on' in the JSON form", () => {
+    const error = jsonFailureOf({
+      version: 2,
+      id: "w",
+      nodes: [
+        { kind: "task", id: "a", function: "a" },
+        { kind: "task", id: "b", function: "b" }
+      ],
+      connections: [{ from: "a", output: "", to: "b", input: "x", on: "error" }]
+    })
+    expect(error.issues.map((issue) => [issue.code, issue.path])).toEqual([
+      ["InvalidField", "connections[0].on"]
+    ])
   })
 
   it("toJSON returns fresh data: changing it does not change the workflow", () => {
@@ -123,6 +225,18 @@ describe("JSON form", () => {
         expect(Workflow.topologicalOrder(decoded)).toHaveLength(decoded.nodes.length)
       }),
       { numRuns: 300 }
+    )
+  })
+
+  it("property: a valid version-1 document reads as the same workflow with version 2", () => {
+    fc.assert(
+      fc.property(validWorkflowJsonV1, (json) => {
+        const decoded = Workflow.fromJSONSync(json)
+        expect(decoded.version).toBe(2)
+        expect(Workflow.toJSON(decoded)).toEqual({ ...json, version: 2 })
+        expect(Workflow.fromJSONSync({ ...json, version: 2 })).toEqual(decoded)
+      }),
+      { numRuns: 100 }
     )
   })
 

@@ -39,6 +39,22 @@ describe("Path", () => {
     expect(Result.isFailure(Path.get([1, 2], "01"))).toBe(true)
   })
 
+  it("reads a real field named constructor, and a __proto__ key only when it is an own field", () => {
+    expect(Path.get({ constructor: { name: "api" } }, "constructor.name")).toEqual(
+      Result.succeed("api")
+    )
+    expect(Result.isFailure(Path.get({ a: {} }, "a.__proto__"))).toBe(true)
+    expect(Path.get(JSON.parse('{"__proto__": {"x": 1}}'), "__proto__.x")).toEqual(
+      Result.succeed(1)
+    )
+  })
+
+  it("rejects __proto__ as a path segment", () => {
+    expect(Path.problem("__proto__")).toContain("segment '__proto__' at position 1")
+    expect(Path.problem("a.__proto__.b")).toContain("at position 2, which is reserved")
+    expect(Path.isValid("a.constructor")).toBe(true)
+  })
+
   it("caps the list of available keys at 100", () => {
     const missing = Path.get({ big: Array.from({ length: 500 }, (_, i) => i) }, "big.900")
     expect(Result.isFailure(missing) && missing.failure.available.length).toBe(100)

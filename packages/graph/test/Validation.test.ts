@@ -182,14 +182,24 @@ describe("validation reports each problem with its code, location and an actiona
     )
   })
 
-  it("DuplicateInput: two connections into one input (no silent last-wins)", () => {
-    const error = failureOf(base().task("c").connect("a", "", "c", "x").connect("b", "", "c", "x"))
+  it("several connections may feed one input (the first that delivers wins)", () => {
+    const wf = base().task("c").connect("a", "", "c", "x").connect("b", "", "c", "x").build()
+    expect(Workflow.incoming(wf, "c").map(([, connection]) => connection.from)).toEqual(["a", "b"])
+  })
+
+  it("DuplicateInput: the very same connection listed twice", () => {
+    const error = failureOf(base().task("c").connect("a", "", "c", "x").connect("a", "", "c", "x"))
     expectOnlyIssue(
       error,
       "DuplicateInput",
-      "connections[1].input",
-      "input 'x' of node 'c' is already fed by connections[0] (from 'a')"
+      "connections[1]",
+      "connections[1] repeats connections[0] (a → c.x); remove one of them"
     )
+  })
+
+  it("DuplicateInput: a success and a failure connection between the same ends are different", () => {
+    const wf = base().task("c").connect("a", "", "c", "x").onFailure("a", "", "c", "x").build()
+    expect(wf.connections.map((connection) => connection.on)).toEqual([undefined, "failure"])
   })
 
   it("several connections between the same pair of nodes are all kept", () => {
@@ -205,6 +215,31 @@ describe("validation reports each problem with its code, location and an actiona
       "not a JavaScript identifier",
       "for example 'totalCents'"
     )
+  })
+
+  it("__proto__ is rejected as a node id, an input name and a path segment", () => {
+    const error = failureOf(
+      Workflow.make("w")
+        .task("__proto__")
+        .task("a")
+        .task("b")
+        .connect("a", "", "b", "__proto__")
+        .connect("a", "x.__proto__", "b", "y")
+    )
+    expect(error.issues.map((issue) => [issue.code, issue.path])).toEqual([
+      ["InvalidId", "nodes[0].id"],
+      ["InvalidInputName", "connections[0].input"],
+      ["InvalidPath", "connections[1].output"]
+    ])
+    expect(error.issues[1]?.message).toContain("input name '__proto__' is reserved")
+  })
+
+  it("constructor and prototype stay usable as input names and path segments", () => {
+    const wf = base()
+      .connect("a", "constructor.prototype", "b", "constructor")
+      .connect("a", "", "b", "prototype")
+      .build()
+    expect(wf.connections).toHaveLength(2)
   })
 
   it("InvalidInputName: a reserved word", () => {
@@ -469,15 +504,17 @@ describe("validation reports each problem with its code, location and an actiona
       ["InvalidField", "settings.concurrency"],
       ["InvalidField", "nodes[0].kind"]
     ])
-    expect(error.issues[1]?.message).toBe('kind must be "code" or "task", got "shell"')
+    expect(error.issues[1]?.message).toBe(
+      'kind must be "code", "task", "delay" or "event", got "shell"'
+    )
   })
 
-  it("UnsupportedVersion: a version other than 1", () => {
+  it("UnsupportedVersion: a version other than 1 or 2", () => {
     expectOnlyIssue(
-      jsonFailureOf({ version: 2, id: "w", nodes: [] }),
+      jsonFailureOf({ version: 3, id: "w", nodes: [] }),
       "UnsupportedVersion",
       "version",
-      "version 2 is not supported"
+      "version 3 is not supported; this @weft/graph reads versions 1 and 2"
     )
   })
 

@@ -16,7 +16,7 @@ describe("Workflow builder", () => {
       .timeout("10 seconds")
       .build()
     expect(wf).toEqual({
-      version: 1,
+      version: 2,
       id: "checkout",
       name: "Checkout",
       metadata: { team: "payments" },

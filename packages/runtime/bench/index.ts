@@ -231,6 +231,39 @@ for (const graph of [chain(1000), fan(1000), lattice(30)]) {
   })
 }
 
+// Runtime.run (Promise facade, process-wide shared sandbox) against execute on a layer the caller
+// keeps (a run with one code node): the facade must not build a worker pool per call
+{
+  const withCode: Workflow = {
+    id: "one-code-node",
+    nodes: [
+      { kind: "task", id: "a", function: "noop" },
+      { kind: "code", id: "b", source: "result = 1 + 1" }
+    ],
+    connections: [{ from: "a", output: "", to: "b", input: "x" }],
+    loops: [],
+    settings: { mode: "parallel", concurrency: "unbounded", failureMode: "fail-fast" }
+  }
+  const check = (result: RuntimeModule.ExecutionResult.ExecutionResult) => {
+    if (result.status !== "succeeded") throw new Error(`one-code-node: ${result.status}`)
+  }
+  // the shared sandbox outlives the scope that built it (closeShared stops it)
+  const sharedLayer = await Effect.runPromise(Layer.build(Sandbox.layerShared).pipe(Effect.scoped))
+  const onLayer = await time(
+    30,
+    () => Effect.runPromise(Effect.provide(runtime.execute(withCode), sharedLayer)).then(check),
+    5
+  )
+  const facade = await time(30, () => runtime.run(withCode).then(check), 5)
+  rows.push({
+    benchmark: "Runtime.run (shared sandbox), one code node",
+    figure: `${facade.min.toFixed(2)} ms/run, median ${facade.median.toFixed(2)}`,
+    baseline: `execute on a shared layer ${onLayer.min.toFixed(2)} ms/run`,
+    ratio: `${(facade.min / onLayer.min).toFixed(2)}x`
+  })
+  await Sandbox.closeShared()
+}
+
 console.table(rows)
 console.log(`(trace events delivered live: ${traced.toLocaleString("en")})`)
 mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true })

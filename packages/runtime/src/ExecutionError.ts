@@ -53,6 +53,25 @@ export class NodeTimedOut extends Schema.TaggedError<NodeTimedOut>()("NodeTimedO
 }) {}
 
 /**
+ * An event node's `timeout` passed before an event of its name arrived. Its status is
+ * `timed-out`; a failure connection from it routes the escalation (the run can still succeed).
+ *
+ * @example
+ * ```ts
+ * import { ExecutionError } from "@weft/runtime"
+ * new ExecutionError.EventTimedOut({ nodeId: "approval", event: "approved", timeout: 86_400_000, message: "event node approval got no \"approved\" event within 86400000ms" })
+ * ```
+ * @since 0.2.0
+ * @category errors
+ */
+export class EventTimedOut extends Schema.TaggedError<EventTimedOut>()("EventTimedOut", {
+  nodeId: Schema.String,
+  event: Schema.String,
+  timeout: Schema.Number,
+  message: Schema.String
+}) {}
+
+/**
  * The whole workflow ran longer than its `timeout`; every running node was interrupted.
  *
  * @example
@@ -235,7 +254,14 @@ export class WorkflowNotExecutable extends Schema.TaggedError<WorkflowNotExecuta
     /** When the workflow value is invalid: the `@weft/graph` validation issues, each with its location. */
     issues: Schema.optional(
       Schema.Array(
-        Schema.Struct({ code: Schema.String, path: Schema.String, message: Schema.String })
+        Schema.Struct({
+          code: Schema.String,
+          path: Schema.String,
+          message: Schema.String,
+          /** For a `SyntaxError`: line and column in the user's own source (1-based). */
+          line: Schema.optionalKey(Schema.Number),
+          column: Schema.optionalKey(Schema.Number)
+        })
       )
     )
   }
@@ -280,6 +306,7 @@ export class RetriesExhausted extends Schema.TaggedError<RetriesExhausted>()("Re
 export type ExecutionError =
   | NodeFailed
   | NodeTimedOut
+  | EventTimedOut
   | WorkflowTimedOut
   | Deadlock
   | ResourceNotFound
@@ -294,6 +321,7 @@ export type ExecutionError =
 const tags: ReadonlySet<string> = new Set([
   "NodeFailed",
   "NodeTimedOut",
+  "EventTimedOut",
   "WorkflowTimedOut",
   "Deadlock",
   "ResourceNotFound",

@@ -67,6 +67,11 @@ export interface ExecutionResult {
   readonly nodes: { readonly [nodeId: string]: NodeResult }
   /** Every error, in the order they happened (node errors and workflow-level ones). */
   readonly errors: ReadonlyArray<ExecutionError>
+  /**
+   * Failures routed by a failure connection (`on: "failure"`): the node stays `failed`, the run
+   * goes on (no fail-fast) and can succeed; they are listed here, not in `errors`.
+   */
+  readonly handled: ReadonlyArray<ExecutionError>
   readonly trace: ReadonlyArray<TraceEvent>
   readonly startedAt: number
   readonly finishedAt: number

@@ -91,7 +91,7 @@ export interface AttemptRecord {
   readonly endedAt: number
   /** How long the attempt waited for a runtime permit or a sandbox worker before it ran. */
   readonly queuedMillis: number
-  /** Trace events the attempt emitted (node-started, node-emitted, resource-called, node-waiting). */
+  /** Trace events the attempt emitted (node-started, node-emitted, resource-called, node-waiting, node-resumed). */
   readonly events: ReadonlyArray<TraceEvent>
   /** A code node's console lines. */
   readonly logs?: ReadonlyArray<string>

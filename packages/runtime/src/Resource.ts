@@ -12,6 +12,7 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 
 const TypeId = "~@weft/runtime/Resource" as const
+const AllowedMethods = "~@weft/runtime/Resource/allowed" as const
 
 /**
  * A resource recipe: how to acquire it (in the run's scope) — release is part of the acquisition.
@@ -168,3 +169,45 @@ export const value = <A>(resource: A): Resource<A> => ({
   [TypeId]: TypeId,
   acquire: Effect.succeed(resource)
 })
+
+/**
+ * Limits what code nodes may call on a resource to `methods` (they still must be functions of
+ * it). Without an allowlist a guest may call the resource's own function properties and the
+ * methods of its own classes — never `constructor`, `valueOf`, `toString`, `toJSON`, `then`,
+ * `__*__`, methods of `Object.prototype` or of Node's `EventEmitter` / streams — and never read a
+ * data field. Recommended for third-party clients, so e.g. a pool's `end()` is not callable.
+ * Task functions (trusted host code) get the resource itself.
+ *
+ * @example
+ * ```ts
+ * import { Resource } from "@weft/runtime"
+ * declare const pool: { query: (sql: string) => Promise<unknown>; end: () => Promise<void> }
+ * const db = Resource.allow(pool, ["query"])
+ * ```
+ * @since 0.2.0
+ * @category combinators
+ */
+export const allow = <A>(
+  resource: Resource<A> | A,
+  methods: ReadonlyArray<string>
+): Resource<A> => {
+  const base: Resource<A> = isResource(resource) ? (resource as Resource<A>) : value(resource)
+  return { [TypeId]: TypeId, acquire: base.acquire, [AllowedMethods]: [...methods] } as Resource<A>
+}
+
+/**
+ * The allowlist set with {@link allow}, if any.
+ *
+ * @example
+ * ```ts
+ * import { Resource } from "@weft/runtime"
+ * Resource.allowedMethods(Resource.allow({ query: () => 1, end: () => {} }, ["query"])) // ["query"]
+ * ```
+ * @since 0.2.0
+ * @category accessors
+ */
+export const allowedMethods = (resource: unknown): ReadonlyArray<string> | undefined =>
+  typeof resource === "object" && resource !== null
+    ? ((resource as { readonly [AllowedMethods]?: ReadonlyArray<string> })[AllowedMethods] ??
+      undefined)
+    : undefined

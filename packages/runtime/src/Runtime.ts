@@ -22,6 +22,7 @@ import {
   sendEvent,
   type TaskContextShape
 } from "./internal/engine.js"
+import { KeyedLimiter } from "./internal/keyed.js"
 import { lazySandbox } from "./internal/lazySandbox.js"
 import type { Json, WorkflowData } from "./internal/model.js"
 import type { ResourceInput } from "./Resource.js"
@@ -139,7 +140,11 @@ export interface ExecuteOptions {
 export interface RunOptions extends ExecuteOptions {
   /** Aborting cancels the run; the Promise resolves with a `cancelled` result. */
   readonly signal?: AbortSignal
-  /** The sandbox for code nodes (default: `Sandbox.layerQuickJs()` from `@weft/sandbox`), built on a run's first code node and released with the run. */
+  /**
+   * The sandbox for code nodes, built on a run's first code node and released with the run.
+   * Default: the process-wide `Sandbox.layerShared` of `@weft/sandbox` — one worker pool reused by
+   * every run, its idle workers unref'd so the process can exit; `Sandbox.closeShared()` stops it.
+   */
   readonly sandbox?: Layer.Layer<Sandbox>
 }
 
@@ -163,8 +168,16 @@ export interface RunOptions extends ExecuteOptions {
  */
 export interface Execution {
   readonly id: string
-  /** Delivers an event to the execution (taken by a code node's `await nextEvent(timeout)`). */
-  readonly send: (event: Json) => Effect.Effect<void>
+  /**
+   * Delivers an event to the execution. `send(name, payload)` sends a named event: it completes
+   * one event node waiting for `name` (or a code node's `await nextEvent(name)`), or waits in
+   * that name's queue until one does. `send(event)` sends an unnamed event (taken by
+   * `await nextEvent()` / `nextEvent(timeout)`).
+   */
+  readonly send: {
+    (name: string, payload: Json): Effect.Effect<void>
+    (event: Json): Effect.Effect<void>
+  }
   /** Trace events so far, then live ones until the execution finishes. */
   readonly events: Stream.Stream<TraceEvent>
   /** The trace so far. */
@@ -284,8 +297,11 @@ export interface Runtime {
  */
 export interface RunningExecution {
   readonly id: string
-  /** Delivers an event (taken by a code node's `await nextEvent(timeout)`). */
-  readonly send: (event: Json) => void
+  /** Delivers an event: `send(name, payload)` a named one, `send(event)` an unnamed one (see {@link Execution.send}). */
+  readonly send: {
+    (name: string, payload: Json): void
+    (event: Json): void
+  }
   /** Resolves with the result (rejects only with `failOnError: true`). */
   readonly result: Promise<ExecutionResult>
   /** Cancels the execution and resolves with its `cancelled` result. */
@@ -307,6 +323,7 @@ class RuntimeImpl implements Runtime {
   private readonly functionTable = new Map<string, RegisteredFunction>()
   private readonly resourceTable: Record<string, ResourceInput> = {}
   private readonly semaphore: Semaphore.Semaphore | undefined
+  private readonly keyed = new KeyedLimiter()
 
   constructor(options: RuntimeOptions) {
     for (const [name, fn] of Object.entries(options.functions ?? {}))
@@ -346,6 +363,7 @@ class RuntimeImpl implements Runtime {
           ? { ...this.resourceTable }
           : { ...this.resourceTable, ...options.resources },
       semaphore: this.semaphore,
+      keyed: this.keyed,
       onEvent: options.onEvent,
       concurrency: options.concurrency
     }
@@ -394,9 +412,9 @@ class RuntimeImpl implements Runtime {
       )
       const execution: Execution = {
         id: control.executionId,
-        send: (event) =>
+        send: (...args: [Json] | [string, Json]) =>
           Effect.clockWith((clock) =>
-            Effect.sync(() => sendEvent(control, event, clock.currentTimeMillisUnsafe()))
+            Effect.sync(() => deliver(control, args, clock.currentTimeMillisUnsafe()))
           ),
         events: eventsOf(control),
         trace: () => control.trace.slice(),
@@ -413,7 +431,9 @@ class RuntimeImpl implements Runtime {
   run: Run = (workflow, params, options = {}) => this.launch(workflow, params, options).result
 
   launch = (workflow: Workflow, params?: Params, options: RunOptions = {}): RunningExecution => {
-    const layer = lazySandbox(options.sandbox ?? SandboxModule.layerQuickJs())
+    // the process-wide sandbox by default: one worker pool for every run, started on the first
+    // code node, idle workers unref'd (Sandbox.closeShared() stops it)
+    const layer = lazySandbox(options.sandbox ?? SandboxModule.layerShared)
     const control = new ControlImpl(options.executionId ?? inMemory.executionId())
     const signal = options.signal
     const abort = () => control.requestCancel()
@@ -431,7 +451,7 @@ class RuntimeImpl implements Runtime {
     return {
       id: control.executionId,
       result,
-      send: (event) => sendEvent(control, event, Date.now()),
+      send: (...args: [Json] | [string, Json]) => deliver(control, args, Date.now()),
       cancel: () => {
         control.requestCancel()
         return result
@@ -445,6 +465,12 @@ class RuntimeImpl implements Runtime {
       trace: () => control.trace.slice()
     }
   }
+}
+
+/** `send(event)` (unnamed) or `send(name, payload)`. */
+const deliver = (control: ControlImpl, args: [Json] | [string, Json], at: number): void => {
+  if (args.length === 2) sendEvent(control, args[0], args[1], at)
+  else sendEvent(control, null, args[0], at)
 }
 
 const eventsOf = (control: ControlImpl): Stream.Stream<TraceEvent> =>
@@ -532,8 +558,8 @@ export const execute: Execute = defaultRuntime.execute
 export const start: Runtime["start"] = defaultRuntime.start
 
 /**
- * Runs a workflow as a Promise, with a fresh QuickJS sandbox per run (pass `sandbox` to choose
- * another). Resolves with the result (`cancelled` when `signal` aborts); rejects only with
+ * Runs a workflow as a Promise, with code nodes in the process-wide shared sandbox
+ * (`Sandbox.layerShared`; pass `sandbox` to choose another). Resolves with the result (`cancelled` when `signal` aborts); rejects only with
  * `failOnError: true`.
  *
  * @example

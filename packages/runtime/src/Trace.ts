@@ -104,6 +104,8 @@ export type TraceEvent =
     })
   | (Base & { readonly type: "node-emitted"; readonly nodeId: string; readonly event: Json })
   | (Base & { readonly type: "node-waiting"; readonly nodeId: string; readonly waitingFor: string })
+  /** The wait is over and the node holds its slot (and runtime permit) again: it executes. */
+  | (Base & { readonly type: "node-resumed"; readonly nodeId: string; readonly waited: number })
   | (Base & {
       readonly type: "resource-acquired"
       readonly resource: string
@@ -116,7 +118,12 @@ export type TraceEvent =
       readonly method: string
       readonly nodeId: string
     })
-  | (Base & { readonly type: "event-received"; readonly event: Json })
+  | (Base & {
+      readonly type: "event-received"
+      /** The event's name (absent for an unnamed event). */
+      readonly name?: string
+      readonly event: Json
+    })
   | (Base & {
       readonly type: "loop-iteration"
       readonly loopId: string
@@ -212,6 +219,8 @@ export const format = (event: TraceEvent): string => {
       return `${prefix} node ${event.nodeId} emitted ${JSON.stringify(event.event)}`
     case "node-waiting":
       return `${prefix} node ${event.nodeId} waiting for ${event.waitingFor}`
+    case "node-resumed":
+      return `${prefix} node ${event.nodeId} resumed after ${event.waited}ms`
     case "resource-acquired":
       return `${prefix} resource ${event.resource} acquired (by ${event.nodeId})`
     case "resource-released":
@@ -219,7 +228,7 @@ export const format = (event: TraceEvent): string => {
     case "resource-called":
       return `${prefix} resource ${event.resource}.${event.method} called by ${event.nodeId}`
     case "event-received":
-      return `${prefix} event received ${JSON.stringify(event.event)}`
+      return `${prefix} event ${event.name === undefined ? "" : `${event.name} `}received ${JSON.stringify(event.event)}`
     case "loop-iteration":
       return `${prefix} loop ${event.loopId} iteration ${event.iteration}`
     case "loop-finished":

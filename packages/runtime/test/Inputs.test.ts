@@ -108,4 +108,53 @@ describe("inputs", () => {
       assert.isUndefined(Runtime.getOutput(result, "nope"))
     }).pipe(Effect.provide(sandbox))
   )
+
+  it.effect("an input named __proto__ is rejected before anything runs, naming it", () =>
+    Effect.gen(function* () {
+      let ran = 0
+      const wf = workflow("proto", [task("a"), task("b")], [connect("a", "", "b", "__proto__")])
+      const result = yield* Runtime.execute(
+        wf,
+        {},
+        {
+          functions: { a: () => ({ polluted: true }), b: () => ran++ }
+        }
+      )
+      assert.strictEqual(ran, 0)
+      const error = result.errors[0]!
+      assert.strictEqual(error._tag, "WorkflowNotExecutable")
+      assert.include(error.message, "__proto__")
+    }).pipe(Effect.provide(sandbox))
+  )
+
+  it.effect(
+    "paths resolve on own properties: a field named constructor works, toString does not",
+    () =>
+      Effect.gen(function* () {
+        const wf = workflow(
+          "own",
+          [task("api"), task("use"), task("inherited")],
+          [
+            connect("api", "body.constructor", "use", "kind"),
+            connect("api", "body.toString", "inherited", "fn")
+          ],
+          { failureMode: "continue" }
+        )
+        const result = yield* Runtime.execute(
+          wf,
+          {},
+          {
+            functions: {
+              api: () => ({ body: { constructor: "Person" } }),
+              use: ({ kind }: { readonly kind: string }) => kind,
+              inherited: () => "never"
+            }
+          }
+        )
+        assert.strictEqual(result.outputs.use, "Person")
+        assert.strictEqual(result.nodes.inherited!.error?._tag, "InputPathNotFound")
+        assert.strictEqual(Runtime.getOutput(result, "api", "body.constructor"), "Person")
+        assert.isUndefined(Runtime.getOutput(result, "api", "body.toString"))
+      }).pipe(Effect.provide(sandbox))
+  )
 })

@@ -327,4 +327,34 @@ describe("resources", () => {
       assert.strictEqual(result.duration, 1000)
     }).pipe(Effect.provide(sandbox))
   )
+
+  it.effect("a node that times out waiting for a shared acquisition does not fail the others", () =>
+    Effect.gen(function* () {
+      const log: Array<string> = []
+      const slow = Resource.effect(
+        Effect.acquireRelease(Effect.as(Effect.sleep(500), { query: () => "rows" }), () =>
+          Effect.sync(() => log.push("released"))
+        )
+      )
+      const use = (_: unknown, context: Runtime.TaskContext) =>
+        Effect.flatMap(context.resource("db"), (db) =>
+          Effect.sync(() => (db as { query: () => string }).query())
+        )
+      const wf = workflow(
+        "shared-acquisition",
+        [task("impatient", { fn: "use", timeout: 100 }), task("patient", { fn: "use" })],
+        [],
+        { failureMode: "continue" }
+      )
+      const fiber = yield* Effect.forkChild(
+        Runtime.execute(wf, {}, { resources: { db: slow }, functions: { use } })
+      )
+      yield* TestClock.adjust(1_000)
+      const result = yield* Fiber.join(fiber)
+      assert.strictEqual(result.nodes.impatient!.status, "timed-out")
+      assert.strictEqual(result.nodes.patient!.status, "succeeded")
+      assert.strictEqual(result.outputs.patient, "rows")
+      assert.deepStrictEqual(log, ["released"])
+    }).pipe(Effect.provide(sandbox))
+  )
 })

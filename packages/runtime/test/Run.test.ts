@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import { Sandbox } from "@weft/sandbox"
 import { Runtime } from "../src/index.js"
 import { code, sandbox, task, workflow } from "./helpers.js"
 
@@ -10,6 +11,16 @@ describe("Runtime.run (Promise facade)", () => {
     const result = await Runtime.run(wf)
     expect(result.status).toBe("succeeded")
     expect(result.outputs.fetch_data).toEqual({ data: [1, 2, 3] })
+  })
+
+  it("shares one process-wide sandbox across runs; closeShared stops it and the next run starts another", async () => {
+    const wf = workflow("twice", [code("n", "result = 6 * 7")])
+    const runs = await Promise.all([Runtime.run(wf), Runtime.run(wf), Runtime.run(wf)])
+    expect(runs.map((r) => r.outputs.n)).toEqual([42, 42, 42])
+    await Sandbox.closeShared()
+    const again = await Runtime.run(wf)
+    expect(again.outputs.n).toBe(42)
+    await Sandbox.closeShared()
   })
 
   it("resolves with a cancelled result when the AbortSignal aborts, aborting the task's signal", async () => {

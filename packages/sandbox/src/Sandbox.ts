@@ -4,16 +4,18 @@
  *
  * @since 0.1.0
  */
+import { availableParallelism } from "node:os"
 import { Context, Effect, Layer, ManagedRuntime } from "effect"
 import { makeEngine, makeInThreadDriver } from "./internal/inThread.js"
 import {
+  defaultMaxSuspendedPerWorker as internalDefaultMaxSuspended,
   defaultLimits as internalDefaultLimits,
   isValidInputName as internalIsValidInputName,
   runWith
 } from "./internal/run.js"
-import { parseProblem } from "./internal/syntax.js"
+import { conditionProblem, parseProblem } from "./internal/syntax.js"
 import { makeWorkerPool, type WorkerPoolOptions } from "./internal/workerPool.js"
-import type { SandboxError } from "./SandboxError.js"
+import { type SandboxError, SandboxSyntaxError } from "./SandboxError.js"
 
 /**
  * A JSON value: the only thing that crosses the sandbox boundary, in either direction.
@@ -116,6 +118,35 @@ export interface RunRequest {
   readonly resources?: ResourceBridge
   readonly limits?: Partial<Limits>
   readonly label?: string
+  /**
+   * Fair-queueing key (e.g. the execution id). Runs waiting for a worker are served round robin
+   * across keys, so one key's backlog (or its runaway code) delays another key's run by at most
+   * one step per worker. Default: one shared key (first come, first served).
+   */
+  readonly fairnessKey?: string
+  /**
+   * Runs in the caller's fiber once, when the run leaves the queue and is about to execute
+   * (after waiting for a free worker and for the pool's start-up). Until then the run is
+   * *queued*, not running: start node timeouts here and record `queuedMillis`.
+   */
+  readonly onStart?: (info: StartInfo) => Effect.Effect<void>
+}
+
+/**
+ * What {@link RunRequest.onStart} receives: how long the run waited (real milliseconds) between
+ * `run` being called and its first step — queueing for a worker and the pool's start-up.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Sandbox } from "@weft/sandbox"
+ * const onStart = (info: Sandbox.StartInfo) => Effect.log(`queued for ${info.queuedMillis.toFixed(1)} ms`)
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export interface StartInfo {
+  readonly queuedMillis: number
 }
 
 /**
@@ -147,11 +178,52 @@ export interface RunResult {
  * @category models
  */
 export interface QuickJsOptions {
-  /** Worker threads in the pool (default: 2). Runs beyond this wait for a free worker. */
+  /**
+   * Worker threads in the pool (default: `os.availableParallelism()`, at least 2, at most 4).
+   * Each runs one step at a time; runs beyond that wait (fairly, see `fairnessKey`).
+   */
   readonly workers?: number
-  /** Extra real time (ms) a run may overshoot its timeout before its worker is terminated. */
+  /**
+   * Extra real time (ms) a run may overshoot its timeout before its worker is terminated
+   * (default: `min(150, 50 + timeout / 2)`). Only code stuck in native calls needs it: the
+   * interrupt handler stops ordinary code at its deadline.
+   */
   readonly terminateGrace?: number
+  /**
+   * Runs suspended in host calls (`await fn()`, `sleep`, …) one worker may hold while it serves
+   * other runs (default {@link defaultMaxSuspendedPerWorker}); each keeps its own QuickJS
+   * instance (≥ 16 MiB of address space, a few MiB resident). A run that suspends past it fails
+   * with `SandboxSuspendedLimit` (not retryable).
+   */
+  readonly maxSuspendedPerWorker?: number
 }
+
+/**
+ * The default bound of runs suspended in host calls per worker (and for the in-thread driver,
+ * per thread): 64.
+ *
+ * @example
+ * ```ts
+ * import { Sandbox } from "@weft/sandbox"
+ * Sandbox.defaultMaxSuspendedPerWorker // 64
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export const defaultMaxSuspendedPerWorker: number = internalDefaultMaxSuspended
+
+/**
+ * The default size of a worker pool: `os.availableParallelism()`, at least 2, at most 4.
+ *
+ * @example
+ * ```ts
+ * import { Sandbox } from "@weft/sandbox"
+ * Sandbox.defaultWorkers() >= 2 // true
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export const defaultWorkers = (): number => Math.max(2, Math.min(4, availableParallelism()))
 
 /**
  * The limits used when a request gives none.
@@ -182,25 +254,100 @@ export const defaultLimits: Limits = internalDefaultLimits
 export const isValidInputName = (name: string): boolean => internalIsValidInputName(name)
 
 /**
- * A cheap parse check (V8 compiles, never runs): a message when `source` is not a valid
- * code-node body, else `undefined`. Usable as `@weft/graph`'s `checkSyntax`.
+ * Options of {@link checkSyntax}: `as: "condition"` checks a loop condition (an expression, or
+ * else a function body — the way the runtime evaluates it); `label` goes on the error.
+ *
+ * @example
+ * ```ts
+ * import type { Sandbox } from "@weft/sandbox"
+ * const options: Sandbox.CheckSyntaxOptions = { as: "condition", label: "loop refine" }
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export interface CheckSyntaxOptions {
+  readonly as?: "body" | "condition"
+  readonly label?: string
+}
+
+/**
+ * The pure form of {@link checkSyntax}: the `SandboxSyntaxError` (with `line` and `column` in
+ * the user's own source, 1-based) when `source` is not a valid code-node body, else
+ * `undefined`. V8 compiles the code, never runs it. `import` / `export` are reported as syntax
+ * errors here (a run fails with `SandboxUnsupported` for them).
  *
  * @example
  * ```ts
  * import { Sandbox } from "@weft/sandbox"
- * Sandbox.checkSyntax("return 1") // undefined
- * Sandbox.checkSyntax("return 1 })(); (async () => {") // "The code must be a function body on its own; …"
+ * Sandbox.checkSyntaxSync("return 1") // undefined
+ * Sandbox.checkSyntaxSync("const a = 1\nconst b = ;")?.line // 2
+ * Sandbox.checkSyntaxSync("outputs.check.ok", { as: "condition" }) // undefined
  * ```
- * @since 0.1.0
+ * @since 0.2.0
  * @category accessors
  */
-export const checkSyntax = (source: string): string | undefined => {
-  const problem = parseProblem(source)
+export const checkSyntaxSync = (
+  source: string,
+  options?: CheckSyntaxOptions
+): SandboxSyntaxError | undefined => {
+  const problem = options?.as === "condition" ? conditionProblem(source) : parseProblem(source)
   if (problem === undefined) return undefined
-  return problem.line === undefined ? problem.message : `line ${problem.line}: ${problem.message}`
+  return new SandboxSyntaxError({
+    ...(options?.label === undefined ? {} : { label: options.label }),
+    ...(problem.line === undefined ? {} : { line: problem.line }),
+    ...(problem.column === undefined ? {} : { column: problem.column }),
+    message: problem.message
+  })
 }
 
-const layerInThread = (): Layer.Layer<Sandbox> =>
+/**
+ * Checks that `source` parses as a code-node body (or, with `as: "condition"`, a loop
+ * condition) without running it; fails with `SandboxSyntaxError` carrying `line` and `column`
+ * in the user's own source. The runtime calls it for every code node and loop condition before
+ * a run starts.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Sandbox } from "@weft/sandbox"
+ * const error = await Effect.runPromise(Effect.flip(Sandbox.checkSyntax("return (1", { label: "n1" })))
+ * // SandboxSyntaxError { label: "n1", line: 1, column: …, message: "…" }
+ * ```
+ * @since 0.2.0
+ * @category accessors
+ */
+export const checkSyntax = (
+  source: string,
+  options?: CheckSyntaxOptions
+): Effect.Effect<void, SandboxSyntaxError> =>
+  Effect.suspend(() => {
+    const error = checkSyntaxSync(source, options)
+    return error === undefined ? Effect.void : Effect.fail(error)
+  })
+
+/**
+ * A parse check shaped for `@weft/graph`'s `checkSyntax` option: a message
+ * (`"line 2, column 11: …"`) when `source` is not a valid code-node body, else `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { Sandbox } from "@weft/sandbox"
+ * Sandbox.syntaxMessage("return 1") // undefined
+ * Sandbox.syntaxMessage("return 1 })(); (async () => {") // "The code must be a function body on its own; …"
+ * ```
+ * @since 0.2.0
+ * @category accessors
+ */
+export const syntaxMessage = (source: string): string | undefined => {
+  const error = checkSyntaxSync(source)
+  if (error === undefined) return undefined
+  if (error.line === undefined) return error.message
+  return error.column === undefined
+    ? `line ${error.line}: ${error.message}`
+    : `line ${error.line}, column ${error.column}: ${error.message}`
+}
+
+const layerInThread = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
   Layer.effect(
     Sandbox,
     Effect.gen(function* () {
@@ -208,7 +355,10 @@ const layerInThread = (): Layer.Layer<Sandbox> =>
         Effect.sync(() => makeEngine()),
         (engine) => Effect.sync(() => engine.clear())
       )
-      const driver = makeInThreadDriver(engine)
+      const driver = makeInThreadDriver(
+        engine,
+        options?.maxSuspendedPerWorker ?? defaultMaxSuspendedPerWorker
+      )
       return Sandbox.of({ run: (request) => runWith(driver, request) })
     })
   )
@@ -218,7 +368,9 @@ const layerWorkers = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
     Sandbox,
     Effect.gen(function* () {
       const poolOptions: WorkerPoolOptions = {
-        workers: options?.workers ?? 2,
+        workers: options?.workers ?? defaultWorkers(),
+        maxSuspendedPerWorker: options?.maxSuspendedPerWorker ?? defaultMaxSuspendedPerWorker,
+        warmSizes: [defaultLimits.memoryBytes],
         ...(options?.terminateGrace === undefined ? {} : { terminateGrace: options.terminateGrace })
       }
       const driver = yield* makeWorkerPool(poolOptions)
@@ -257,7 +409,10 @@ export class Sandbox extends Context.Service<
     return inThreadLayer
   }
   /** See {@link checkSyntax}. */
-  static readonly checkSyntax = (source: string): string | undefined => checkSyntax(source)
+  static readonly checkSyntax = (
+    source: string,
+    options?: CheckSyntaxOptions
+  ): Effect.Effect<void, SandboxSyntaxError> => checkSyntax(source, options)
 }
 let inThreadLayer: Layer.Layer<Sandbox> | undefined
 
@@ -280,9 +435,10 @@ export const layerQuickJs = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
   layerWorkers(options)
 
 /**
- * QuickJS on the calling thread: the fastest driver, for trusted code and tests. Memory,
- * stack and output limits hold; a native-heavy loop can overshoot `timeout`, blocking the
- * thread while it does.
+ * QuickJS on the calling thread: the fastest driver, for **trusted code only** (and tests).
+ * Memory, stack and output limits hold, but a native-heavy loop (`for (;;) JSON.parse(big)`)
+ * cannot be preempted: it overshoots `timeout` and blocks the host's event loop while it does.
+ * Never choose it for untrusted input; nothing in this package picks it implicitly.
  *
  * @example
  * ```ts
@@ -295,6 +451,24 @@ export const layerQuickJs = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
  * @category layers
  */
 export const layerQuickJsInThread: Layer.Layer<Sandbox> = Sandbox.layerQuickJsInThread
+
+/**
+ * {@link layerQuickJsInThread} with options (`maxSuspendedPerWorker` bounds the runs suspended
+ * in host calls on this thread). **Trusted code only**, like `layerQuickJsInThread`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Sandbox } from "@weft/sandbox"
+ * const run = Sandbox.Sandbox.use((sandbox) => sandbox.run({ source: "return 1" }))
+ * Effect.runPromise(run.pipe(Effect.provide(Sandbox.layerQuickJsInThreadWith({ maxSuspendedPerWorker: 8 }))))
+ * ```
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerQuickJsInThreadWith = (
+  options: Pick<QuickJsOptions, "maxSuspendedPerWorker">
+): Layer.Layer<Sandbox> => layerInThread(options)
 
 /**
  * Runs a request with the service in context.
@@ -353,7 +527,10 @@ export interface PromiseRunRequest extends Omit<RunRequest, "host" | "resources"
  * @category models
  */
 export interface MakeOptions extends QuickJsOptions {
-  /** `"workers"` (default, for untrusted code) or `"in-thread"` (trusted code, fastest). */
+  /**
+   * `"workers"` (default, for untrusted code) or `"in-thread"` — **trusted code only**: it
+   * cannot stop a loop of native calls and blocks this thread while guest code runs.
+   */
   readonly driver?: "workers" | "in-thread"
 }
 
@@ -405,7 +582,7 @@ const toEffectRequest = (request: PromiseRunRequest): RunRequest => {
  */
 export const make = (options?: MakeOptions): SandboxHandle => {
   const runtime = ManagedRuntime.make(
-    options?.driver === "in-thread" ? layerInThread() : layerWorkers(options)
+    options?.driver === "in-thread" ? layerInThread(options) : layerWorkers(options)
   )
   return {
     run: (request) => runtime.runPromise(run(toEffectRequest(request))),
@@ -434,4 +611,70 @@ export const runPromise = async (
   } finally {
     await sandbox.close()
   }
+}
+
+let sharedRuntime: ManagedRuntime.ManagedRuntime<Sandbox, never> | undefined
+
+const sharedSandbox = (): ManagedRuntime.ManagedRuntime<Sandbox, never> => {
+  sharedRuntime ??= ManagedRuntime.make(layerWorkers())
+  return sharedRuntime
+}
+
+/**
+ * The process-wide sandbox (worker pool with default options) as a layer: created on first use,
+ * reused by every layer built from it, never closed by releasing the layer. Its workers are
+ * unreferenced while idle, so the process can exit; close it explicitly with
+ * {@link closeShared}. `Runtime.run` (`@weft/runtime`) uses it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Sandbox } from "@weft/sandbox"
+ * const run = Sandbox.run({ source: "return 1" }).pipe(Effect.provide(Sandbox.layerShared))
+ * await Effect.runPromise(run) // the pool stays up for the next caller
+ * await Sandbox.closeShared()
+ * ```
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerShared: Layer.Layer<Sandbox> = Layer.effect(
+  Sandbox,
+  Effect.suspend(() => sharedSandbox().contextEffect).pipe(
+    Effect.map((context) => Context.get(context, Sandbox))
+  )
+)
+
+/**
+ * The process-wide sandbox as a Promise handle (see {@link layerShared}); its `close` is
+ * {@link closeShared}.
+ *
+ * @example
+ * ```ts
+ * import { Sandbox } from "@weft/sandbox"
+ * const { output } = await Sandbox.shared().run({ source: "return 6 * 7" })
+ * ```
+ * @since 0.2.0
+ * @category constructors
+ */
+export const shared = (): SandboxHandle => ({
+  run: (request) => sharedSandbox().runPromise(run(toEffectRequest(request))),
+  close: closeShared
+})
+
+/**
+ * Terminates the process-wide sandbox's workers (runs still in flight fail). The next use
+ * creates a new one.
+ *
+ * @example
+ * ```ts
+ * import { Sandbox } from "@weft/sandbox"
+ * await Sandbox.closeShared()
+ * ```
+ * @since 0.2.0
+ * @category constructors
+ */
+export const closeShared = async (): Promise<void> => {
+  const runtime = sharedRuntime
+  sharedRuntime = undefined
+  if (runtime !== undefined) await runtime.dispose()
 }

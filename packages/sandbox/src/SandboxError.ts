@@ -31,6 +31,8 @@ export class SandboxSyntaxError extends Schema.TaggedError<SandboxSyntaxError>()
     label,
     message: Schema.String,
     line,
+    /** 1-based column in the user's own source, when the parser reports one. */
+    column: Schema.optionalKey(Schema.Number),
     logs
   }
 ) {}
@@ -209,6 +211,34 @@ export class SandboxInvalidInput extends Schema.TaggedError<SandboxInvalidInput>
 ) {}
 
 /**
+ * The run suspended in a host call while its worker already held `maxSuspendedPerWorker`
+ * suspended sessions (each keeps its own QuickJS instance and memory alive). Not retryable as
+ * is (`retryable: false`): raise the bound, add workers, or wait at the graph level (delay and
+ * event nodes) instead of inside the guest.
+ *
+ * @example
+ * ```ts
+ * import { SandboxError } from "@weft/sandbox"
+ * const error = new SandboxError.SandboxSuspendedLimit({ maxSuspendedPerWorker: 64, message: "too many suspended runs" })
+ * error.retryable // false
+ * ```
+ * @since 0.2.0
+ * @category errors
+ */
+export class SandboxSuspendedLimit extends Schema.TaggedError<SandboxSuspendedLimit>()(
+  "SandboxSuspendedLimit",
+  {
+    label,
+    maxSuspendedPerWorker: Schema.Number,
+    message: Schema.String,
+    logs
+  }
+) {
+  /** Never retried by the runtime: the same run would hit the same bound. */
+  readonly retryable = false
+}
+
+/**
  * Every error a sandbox run can fail with.
  *
  * @example
@@ -229,6 +259,7 @@ export type SandboxError =
   | SandboxHostCallFailed
   | SandboxUnsupported
   | SandboxInvalidInput
+  | SandboxSuspendedLimit
 
 /**
  * Every `_tag` of {@link SandboxError}.
@@ -250,7 +281,8 @@ export const tags: ReadonlyArray<SandboxError["_tag"]> = [
   "SandboxOutputTooLarge",
   "SandboxHostCallFailed",
   "SandboxUnsupported",
-  "SandboxInvalidInput"
+  "SandboxInvalidInput",
+  "SandboxSuspendedLimit"
 ]
 
 /**

@@ -27,7 +27,7 @@ describe("Sandbox types", () => {
     void wrong
   })
 
-  it("checkSyntax fits @weft/graph's checkSyntax option", () => {
-    expectTypeOf(Sandbox.checkSyntax).toEqualTypeOf<(source: string) => string | undefined>()
+  it("syntaxMessage fits @weft/graph's checkSyntax option", () => {
+    expectTypeOf(Sandbox.syntaxMessage).toEqualTypeOf<(source: string) => string | undefined>()
   })
 })

@@ -464,19 +464,51 @@ describe("Sandbox.layerQuickJs (worker pool)", () => {
 
 describe("Sandbox.checkSyntax", () => {
   it("accepts a valid body with top-level await and return", () => {
-    expect(Sandbox.checkSyntax("const a = await f()\nreturn a")).toBeUndefined()
-    expect(Sandbox.Sandbox.checkSyntax("return 1")).toBeUndefined()
+    expect(Sandbox.syntaxMessage("const a = await f()\nreturn a")).toBeUndefined()
+    expect(Sandbox.checkSyntaxSync("return 1")).toBeUndefined()
+    expect(Effect.runSync(Sandbox.Sandbox.checkSyntax("return 1"))).toBeUndefined()
   })
-  it("names the line of a syntax error", () => {
-    expect(Sandbox.checkSyntax("const a = 1\nconst b = ;")).toMatch(/^line 2: /)
+  it("names the line and column of a syntax error in the user's own source", () => {
+    expect(Sandbox.syntaxMessage("const a = 1\nconst b = ;")).toMatch(/^line 2, column 11: /)
+    const error = Sandbox.checkSyntaxSync("const a = 1\n  a ==== 2", { label: "n1" })
+    expect(error).toMatchObject({ _tag: "SandboxSyntaxError", label: "n1", line: 2, column: 8 })
+  })
+  it("puts an unclosed block at the end of the user's last line, not in the wrapper", () => {
+    const error = Sandbox.checkSyntaxSync("if (x) {\n  foo(1)")
+    expect(error).toMatchObject({ line: 2, column: 9 })
+  })
+  it("fails the Effect form with SandboxSyntaxError carrying line and column", () => {
+    const error = Effect.runSync(Effect.flip(Sandbox.checkSyntax("return (1\n+", { label: "n2" })))
+    expect(error._tag).toBe("SandboxSyntaxError")
+    expect(error.label).toBe("n2")
+    expect(error.line).toBe(2)
+    expect(error.column).toBeTypeOf("number")
+  })
+  it("checks loop conditions as an expression or else a body", () => {
+    expect(
+      Sandbox.checkSyntaxSync("iteration >= 3 || outputs.check.ok", { as: "condition" })
+    ).toBeUndefined()
+    expect(
+      Sandbox.checkSyntaxSync("const n = outputs.a\nreturn n > 1", { as: "condition" })
+    ).toBeUndefined()
+    expect(Sandbox.checkSyntaxSync("iteration >=", { as: "condition" })?.line).toBe(1)
   })
   it("rejects a body that escapes its wrapper", () => {
-    expect(Sandbox.checkSyntax("return 1 })(); (async () => {")).toMatch(/function body on its own/)
+    expect(Sandbox.syntaxMessage("return 1 })(); (async () => {")).toMatch(
+      /function body on its own/
+    )
   })
   it("rejects import statements", () => {
-    expect(Sandbox.checkSyntax("import fs from 'node:fs'")).toMatch(
+    expect(Sandbox.syntaxMessage("import fs from 'node:fs'")).toMatch(
       /import statements are not available/
     )
+  })
+  it("reports the same line and column when a run fails to parse", async () => {
+    const error: unknown = await Sandbox.runPromise(
+      { source: "const a = 1\n  a ==== 2" },
+      { driver: "in-thread" }
+    ).catch((e: unknown) => e)
+    expect(error).toMatchObject({ _tag: "SandboxSyntaxError", line: 2, column: 8 })
   })
 })
 

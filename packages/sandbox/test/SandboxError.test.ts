@@ -21,7 +21,8 @@ describe("SandboxError", () => {
         cause: { _tag: "Declined" }
       }),
       new SandboxError.SandboxUnsupported({ feature: "require", message: "no require" }),
-      new SandboxError.SandboxInvalidInput({ input: "a-b", message: "bad name" })
+      new SandboxError.SandboxInvalidInput({ input: "a-b", message: "bad name" }),
+      new SandboxError.SandboxSuspendedLimit({ maxSuspendedPerWorker: 2, message: "bound" })
     ]
     expect(errors.map((error) => error._tag)).toEqual(SandboxError.tags)
     for (const error of errors) {

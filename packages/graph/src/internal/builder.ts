@@ -4,6 +4,9 @@ import type { Convergence, Loop } from "../Loop.js"
 import type { Node, NodeOptions, RetrySpec } from "../Node.js"
 import type {
   Builder,
+  DelayInput,
+  DelayOptionsInput,
+  EventOptionsInput,
   WorkflowInvalid,
   LoopOptions,
   NodeOptionsInput,
@@ -151,6 +154,9 @@ export class BuilderImpl implements Builder {
       // Stored as given; validation reports anything that is not plain JSON data.
       if (options.retry !== undefined) fields.retry = copyJson(options.retry as RetrySpec)
       if (options.resources !== undefined) fields.resources = [...options.resources]
+      if (options.concurrency !== undefined) {
+        fields.concurrency = { key: options.concurrency.key, limit: options.concurrency.limit }
+      }
       node = { ...base, ...fields }
     }
     return this.with({
@@ -171,9 +177,40 @@ export class BuilderImpl implements Builder {
     return this.addNode({ kind: "task", id, function: id }, nameOrOptions)
   }
 
+  delay(id: string, wait: DelayInput, options?: DelayOptionsInput): Builder {
+    if (isUntil(wait)) return this.addNode({ kind: "delay", id, until: wait.until }, options)
+    const millis = toMillis(wait)
+    if (typeof millis === "number") {
+      return this.addNode({ kind: "delay", id, duration: millis }, options)
+    }
+    const builder = this.addNode({ kind: "delay", id }, options)
+    return builder.with({
+      problems: {
+        value: {
+          code: "InvalidDuration",
+          path: `nodes[${this.state.nodeCount}].duration`,
+          message: `duration of delay node '${id}': ${millis.problem}`
+        },
+        previous: builder.state.problems
+      }
+    })
+  }
+
+  event(id: string, eventName: string, options?: EventOptionsInput): Builder {
+    return this.addNode({ kind: "event", id, event: eventName }, options)
+  }
+
   connect(from: string, output: string, to: string, input: string): Builder {
+    return this.addConnection({ from, output, to, input })
+  }
+
+  onFailure(from: string, output: string, to: string, input: string): Builder {
+    return this.addConnection({ from, output, to, input, on: "failure" })
+  }
+
+  private addConnection(connection: Connection): Builder {
     return this.with({
-      connections: { value: { from, output, to, input }, previous: this.state.connections },
+      connections: { value: connection, previous: this.state.connections },
       connectionCount: this.state.connectionCount + 1
     })
   }
@@ -261,7 +298,7 @@ export class BuilderImpl implements Builder {
     const workflow: {
       -readonly [K in keyof Workflow]: Workflow[K]
     } = {
-      version: 1,
+      version: 2,
       id: s.id,
       nodes: toArray(s.nodes, s.nodeCount),
       connections: toArray(s.connections, s.connectionCount),
@@ -300,3 +337,7 @@ const countLinks = <A>(last: Link<A> | undefined): number => {
   for (let link = last; link !== undefined; link = link.previous) count++
   return count
 }
+
+/** `{ until: inputName }` rather than a `Duration.Input` (no duration form has an `until` key). */
+const isUntil = (wait: DelayInput): wait is { readonly until: string } =>
+  typeof wait === "object" && wait !== null && !Array.isArray(wait) && "until" in wait

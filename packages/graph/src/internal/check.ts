@@ -10,5 +10,13 @@ export const checkIssues = (
 ): ReadonlyArray<Issue> => {
   const found = collectIssues(workflow, options)
   if (found.length === 0 && extra.length === 0) return found
-  return sortIssues(extra.length === 0 ? found : [...extra, ...found])
+  if (extra.length === 0) return sortIssues(found)
+  // A field the builder could not read is left out of the value; do not also report its absence.
+  const covered = new Set(extra.map((issue) => issue.path))
+  const rest = found.filter(
+    (issue) =>
+      !covered.has(issue.path) &&
+      !(issue.code === "InvalidDelay" && covered.has(`${issue.path}.duration`))
+  )
+  return sortIssues([...extra, ...rest])
 }

@@ -4,7 +4,7 @@ import { formatPath } from "./json.js"
 import { describe, suggestion } from "./names.js"
 
 /** The fields each object of the JSON form may have (the Schemas reject all others). */
-const nodeOptionFields = ["description", "timeout", "retry", "resources"]
+const nodeOptionFields = ["description", "timeout", "retry", "resources", "concurrency"]
 export const allowedFields = {
   workflow: [
     "version",
@@ -20,7 +20,10 @@ export const allowedFields = {
   settings: ["mode", "concurrency", "timeout", "nodeTimeout", "deadlockTimeout", "failureMode"],
   code: ["kind", "id", "source", ...nodeOptionFields],
   task: ["kind", "id", "function", ...nodeOptionFields],
-  connection: ["from", "output", "to", "input"],
+  delay: ["kind", "id", "duration", "until", ...nodeOptionFields],
+  event: ["kind", "id", "event", ...nodeOptionFields],
+  concurrency: ["key", "limit"],
+  connection: ["from", "output", "to", "input", "on"],
   loop: ["id", "nodes", "maxIterations", "until", "onMaxIterations"],
   converged: ["kind", "node", "output", "tolerance"],
   condition: ["kind", "source"]
@@ -53,7 +56,11 @@ const contextOf = (
     const kind = kindOf(at(root, path))
     if (kind === "code") return { what: "a code node", fields: allowedFields.code }
     if (kind === "task") return { what: "a task node", fields: allowedFields.task }
+    if (kind === "delay") return { what: "a delay node", fields: allowedFields.delay }
+    if (kind === "event") return { what: "an event node", fields: allowedFields.event }
   }
+  if (path.length === 3 && first === "nodes" && third === "concurrency")
+    return { what: "a concurrency option", fields: allowedFields.concurrency }
   if (path.length === 3 && first === "loops" && typeof second === "number" && third === "until") {
     const kind = kindOf(at(root, path))
     if (kind === "converged")
@@ -117,7 +124,7 @@ export const schemaIssues = (root: SchemaIssue.Issue, input: unknown): Array<Iss
           path: formatPath(path),
           message:
             key === "version"
-              ? `missing field 'version'; add "version": 1`
+              ? `missing field 'version'; add "version": 2`
               : `missing required field '${key}' in ${context?.what ?? "this object"}${where}; add it`
         })
         return
@@ -133,7 +140,7 @@ export const schemaIssues = (root: SchemaIssue.Issue, input: unknown): Array<Iss
       issues.push({
         code: "UnsupportedVersion",
         path: "version",
-        message: `version ${describe(value)} is not supported; this @weft/graph reads version 1`
+        message: `version ${describe(value)} is not supported; this @weft/graph reads versions 1 and 2`
       })
       return
     }
@@ -145,7 +152,7 @@ export const schemaIssues = (root: SchemaIssue.Issue, input: unknown): Array<Iss
       typeof value === "object" &&
       !Array.isArray(value)
     ) {
-      const expected = isNode ? `"code" or "task"` : `"converged" or "condition"`
+      const expected = isNode ? `"code", "task", "delay" or "event"` : `"converged" or "condition"`
       issues.push({
         code: "InvalidField",
         path: `${formatPath(path)}.kind`,

@@ -60,9 +60,13 @@ const settingsKeys = new Set([
   "deadlockTimeout",
   "failureMode"
 ])
-const codeKeys = new Set(["kind", "id", "source", "description", "timeout", "retry", "resources"])
-const taskKeys = new Set(["kind", "id", "function", "description", "timeout", "retry", "resources"])
-const connectionKeys = new Set(["from", "output", "to", "input"])
+const optionKeys = ["description", "timeout", "retry", "resources", "concurrency"]
+const codeKeys = new Set(["kind", "id", "source", ...optionKeys])
+const taskKeys = new Set(["kind", "id", "function", ...optionKeys])
+const delayKeys = new Set(["kind", "id", "duration", "until", ...optionKeys])
+const eventKeys = new Set(["kind", "id", "event", ...optionKeys])
+const concurrencyKeys = new Set(["key", "limit"])
+const connectionKeys = new Set(["from", "output", "to", "input", "on"])
 const loopKeys = new Set(["id", "nodes", "maxIterations", "until", "onMaxIterations"])
 const convergedKeys = new Set(["kind", "node", "output", "tolerance"])
 const conditionKeys = new Set(["kind", "source"])
@@ -76,22 +80,40 @@ const node = (value: unknown): Node | undefined => {
   } else if (value.kind === "task") {
     if (!onlyKeys(value, taskKeys) || !isString(value.function)) return undefined
     out = { kind: "task", id: value.id, function: value.function }
+  } else if (value.kind === "delay") {
+    const { duration, until } = value
+    if (!onlyKeys(value, delayKeys) || !optional(duration, isNumber) || !optional(until, isString))
+      return undefined
+    out = { kind: "delay", id: value.id }
+    if (duration !== undefined) out.duration = duration
+    if (until !== undefined) out.until = until
+  } else if (value.kind === "event") {
+    if (!onlyKeys(value, eventKeys) || !isString(value.event)) return undefined
+    out = { kind: "event", id: value.id, event: value.event }
   } else return undefined
-  const { description, timeout, retry, resources } = value
+  const { description, timeout, retry, resources, concurrency } = value
   if (!optional(description, isString) || !optional(timeout, isNumber)) return undefined
   if (!optional(retry, jsonObject) || !optional(resources, stringArray)) return undefined
   if (description !== undefined) out.description = description
   if (timeout !== undefined) out.timeout = timeout
   if (retry !== undefined) out.retry = structuredClone(retry)
   if (resources !== undefined) out.resources = [...(resources as ReadonlyArray<string>)]
+  if (concurrency !== undefined) {
+    if (!isRecord(concurrency) || !onlyKeys(concurrency, concurrencyKeys)) return undefined
+    const { key, limit } = concurrency
+    if (!isString(key) || !isNumber(limit)) return undefined
+    out.concurrency = { key, limit }
+  }
   return out as unknown as Node
 }
 
 const connection = (value: unknown): Connection | undefined => {
   if (!isRecord(value) || !onlyKeys(value, connectionKeys)) return undefined
-  const { from, output, to, input } = value
+  const { from, output, to, input, on } = value
   if (!isString(from) || !isString(output) || !isString(to) || !isString(input)) return undefined
-  return { from, output, to, input }
+  if (on === undefined) return { from, output, to, input }
+  if (on !== "success" && on !== "failure") return undefined
+  return { from, output, to, input, on }
 }
 
 const convergence = (value: unknown): Convergence | undefined => {
@@ -157,7 +179,9 @@ const list = <A>(value: unknown, read: (item: unknown) => A | undefined): Array<
 
 export const fastDecode = (input: unknown): Workflow | undefined => {
   if (!isRecord(input) || !onlyKeys(input, workflowKeys)) return undefined
-  if (input.version !== 1 || !isString(input.id) || !Array.isArray(input.nodes)) return undefined
+  const version = input.version
+  if ((version !== 1 && version !== 2) || !isString(input.id) || !Array.isArray(input.nodes))
+    return undefined
   const { name, description, metadata } = input
   if (
     !optional(name, isString) ||
@@ -179,7 +203,7 @@ export const fastDecode = (input: unknown): Workflow | undefined => {
     return undefined
   }
   const out: { -readonly [K in keyof Workflow]: Workflow[K] } = {
-    version: 1,
+    version,
     id: input.id,
     nodes,
     connections,

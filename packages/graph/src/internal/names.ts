@@ -75,6 +75,8 @@ export const idProblem = (what: string, id: unknown): string | undefined => {
 export const inputNameProblem = (name: unknown): string | undefined => {
   if (typeof name !== "string") return `input name must be a string, got ${describe(name)}`
   if (name === "") return "input name is empty; name the variable the target node reads"
+  if (name === "__proto__")
+    return "input name '__proto__' is reserved (it would replace the prototype of the inputs object); choose another name"
   if (!IDENTIFIER.test(name)) {
     const fixed = name
       .replace(/[^A-Za-z0-9_$]+(.)?/g, (_, next: string | undefined) => (next ?? "").toUpperCase())

@@ -1,3 +1,4 @@
+import { problem as keyProblem } from "../ConcurrencyKey.js"
 import { problem as pathProblem } from "../Path.js"
 import type { ValidateOptions, Workflow } from "../Workflow.js"
 import {
@@ -75,11 +76,11 @@ export const collectIssues = (
     add("InvalidField", "", `a workflow must be an object, got ${describe(workflow)}`)
     return issues
   }
-  if (workflow.version !== 1) {
+  if (workflow.version !== 1 && workflow.version !== 2) {
     add(
       "UnsupportedVersion",
       "version",
-      `version ${describe(workflow.version)} is not supported; this @weft/graph reads version 1`
+      `version ${describe(workflow.version)} is not supported; this @weft/graph reads versions 1 and 2`
     )
   }
   const idIssue = idProblem("workflow id", workflow.id)
@@ -174,6 +175,7 @@ export const collectIssues = (
     const id = (nodes[i] as { readonly id?: unknown } | null)?.id
     return typeof id === "string" ? `'${id}'` : `nodes[${i}]`
   }
+  const keyProblems = new Map<string, string | undefined>()
   for (let i = 0; i < nodes.length; i++) {
     const node: unknown = nodes[i]
     if (!isRecord(node)) {
@@ -223,12 +225,57 @@ export const collectIssues = (
             : `function must be a string, got ${describe(name)}`
         )
       }
+    } else if (node.kind === "delay") {
+      delayIssues(node, i, nodeLabel(i), add)
+    } else if (node.kind === "event") {
+      const name = node.event
+      if (typeof name !== "string" || !isTrimmedName(name) || name === "__proto__") {
+        add(
+          "InvalidEventName",
+          `nodes[${i}].event`,
+          typeof name !== "string"
+            ? `event must be a string, got ${describe(name)}`
+            : name === "__proto__"
+              ? `event node ${nodeLabel(i)} waits for event '__proto__', a reserved name; choose another`
+              : `event node ${nodeLabel(i)} has event name ${JSON.stringify(name)}; give the name events are sent under (execution.send(name, payload)), without surrounding spaces`
+        )
+      }
     } else {
       add(
         "InvalidField",
         `nodes[${i}].kind`,
-        `kind must be "code" or "task", got ${describe(node.kind)}`
+        `kind must be "code", "task", "delay" or "event", got ${describe(node.kind)}`
       )
+    }
+    const waits = node.kind === "delay" || node.kind === "event"
+    if (waits) {
+      for (const field of node.kind === "delay" ? delayRejects : eventRejects) {
+        if (node[field] === undefined) continue
+        add(
+          "UnsupportedOption",
+          `nodes[${i}].${field}`,
+          `${node.kind} node ${nodeLabel(i)} does not take '${field}': ${unsupportedWhy[field]}; remove it`
+        )
+      }
+    }
+    if (workflow.version === 1) {
+      if (waits) {
+        add(
+          "UnsupportedVersion",
+          `nodes[${i}].kind`,
+          `${node.kind} nodes need version 2, but the workflow says version 1; set "version": 2`
+        )
+      }
+      if (node.concurrency !== undefined) {
+        add(
+          "UnsupportedVersion",
+          `nodes[${i}].concurrency`,
+          `the concurrency option needs version 2, but the workflow says version 1; set "version": 2`
+        )
+      }
+    }
+    if (node.concurrency !== undefined && !waits) {
+      concurrencyIssues(node.concurrency, i, nodeLabel(i), keyProblems, add)
     }
     if (node.description !== undefined && typeof node.description !== "string") {
       add(
@@ -237,7 +284,7 @@ export const collectIssues = (
         `description must be a string, got ${describe(node.description)}`
       )
     }
-    if (node.timeout !== undefined) {
+    if (node.timeout !== undefined && node.kind !== "delay") {
       const message = durationProblem(`timeout of node ${nodeLabel(i)}`, node.timeout)
       if (message !== undefined) add("InvalidDuration", `nodes[${i}].timeout`, message)
       else if (workflowTimeout !== undefined && (node.timeout as number) >= workflowTimeout) {
@@ -248,7 +295,7 @@ export const collectIssues = (
         )
       }
     }
-    if (node.retry !== undefined) {
+    if (node.retry !== undefined && !waits) {
       if (!isRecord(node.retry)) {
         add(
           "NotJson",
@@ -261,7 +308,7 @@ export const collectIssues = (
         }
       }
     }
-    if (node.resources !== undefined) {
+    if (node.resources !== undefined && !waits) {
       if (!Array.isArray(node.resources)) {
         add(
           "InvalidResource",
@@ -481,6 +528,41 @@ export const collectIssues = (
     }
     const inputIssue = inputNameProblem(input)
     if (inputIssue !== undefined) add("InvalidInputName", `connections[${c}].input`, inputIssue)
+    const on = connection.on
+    if (on !== undefined) {
+      if (workflow.version === 1) {
+        add(
+          "UnsupportedVersion",
+          `connections[${c}].on`,
+          `the 'on' field of connections needs version 2, but the workflow says version 1; set "version": 2`
+        )
+      }
+      if (on !== "success" && on !== "failure") {
+        add(
+          "InvalidField",
+          `connections[${c}].on`,
+          `on must be "success" or "failure" (or omitted for success), got ${describe(on)}`
+        )
+      } else if (on === "failure" && fromKnown) {
+        const source = nodes[index.sourceOf[c]!] as {
+          readonly kind?: unknown
+          readonly until?: unknown
+        }
+        if (source.kind === "delay" && source.until === undefined) {
+          add(
+            "InvalidConnection",
+            `connections[${c}].on`,
+            `failure connection from delay node '${String(from)}', which waits a fixed duration and cannot fail; make it an ordinary connection or remove it`
+          )
+        } else if (index.feedback[c] === 1) {
+          add(
+            "InvalidConnection",
+            `connections[${c}].on`,
+            `failure connection from '${String(from)}' back to '${String(to)}' inside a loop: a failure ends the iteration, so it cannot feed the next one; route the failure to a node after the loop instead`
+          )
+        }
+      }
+    }
     if (fromKnown && toKnown && from === to && index.feedback[c] !== 1) {
       add(
         "SelfConnection",
@@ -496,9 +578,10 @@ export const collectIssues = (
 }
 
 /**
- * Two connections into one input of one node. Connections are grouped by target (counting
- * sort); small groups are compared pairwise, large ones through a Set, so the usual case
- * allocates nothing per connection.
+ * The same connection listed twice (same source, path, target, input and trigger). Several
+ * *different* connections may feed one input — the first that delivers wins — but an exact
+ * repeat is always a slip. Connections are grouped by target (counting sort); small groups are
+ * compared pairwise, large ones through a Map, so the usual case allocates nothing per connection.
  */
 const duplicateInputs = (
   connections: ReadonlyArray<unknown>,
@@ -513,14 +596,28 @@ const duplicateInputs = (
   const fill = start.slice(0, size)
   const grouped = new Int32Array(start[size]!)
   for (let c = 0; c < count; c++) if (targetOf[c] !== -1) grouped[fill[targetOf[c]!]!++] = c
-  const inputOf = (c: number): unknown => (connections[c] as { readonly input?: unknown }).input
+  type Loose = {
+    readonly input?: unknown
+    readonly from?: unknown
+    readonly output?: unknown
+    readonly to?: unknown
+    readonly on?: unknown
+  }
+  const at = (c: number): Loose => connections[c] as Loose
+  const trigger = (c: number): unknown => at(c).on ?? "success"
+  const same = (a: number, b: number): boolean => {
+    const x = at(a)
+    const y = at(b)
+    return (
+      x.input === y.input && x.from === y.from && x.output === y.output && trigger(a) === trigger(b)
+    )
+  }
   const report = (c: number, first: number) => {
-    const target = (connections[c] as { readonly to?: unknown }).to
-    const earlier = connections[first] as { readonly from?: unknown }
+    const connection = at(c)
     add(
       "DuplicateInput",
-      `connections[${c}].input`,
-      `input '${String(inputOf(c))}' of node '${String(target)}' is already fed by connections[${first}] (from '${String(earlier.from)}'); each input takes exactly one connection, so rename one of the inputs`
+      `connections[${c}]`,
+      `connections[${c}] repeats connections[${first}] (${String(connection.from)}${trigger(c) === "failure" ? " on failure" : ""} → ${String(connection.to)}.${String(connection.input)}); remove one of them`
     )
   }
   for (let v = 0; v < size; v++) {
@@ -529,10 +626,9 @@ const duplicateInputs = (
     if (end - begin < 2) continue
     if (end - begin <= 8) {
       for (let k = begin + 1; k < end; k++) {
-        const input = inputOf(grouped[k]!)
-        if (typeof input !== "string") continue
+        if (typeof at(grouped[k]!).input !== "string") continue
         for (let j = begin; j < k; j++) {
-          if (inputOf(grouped[j]!) === input) {
+          if (same(grouped[k]!, grouped[j]!)) {
             report(grouped[k]!, grouped[j]!)
             break
           }
@@ -542,12 +638,109 @@ const duplicateInputs = (
     }
     const first = new Map<string, number>()
     for (let k = begin; k < end; k++) {
-      const input = inputOf(grouped[k]!)
-      if (typeof input !== "string") continue
-      const earlier = first.get(input)
-      if (earlier === undefined) first.set(input, grouped[k]!)
-      else report(grouped[k]!, earlier)
+      const c = grouped[k]!
+      const connection = at(c)
+      if (typeof connection.input !== "string") continue
+      const key = `${connection.input}\u0000${String(connection.from)}\u0000${String(connection.output)}\u0000${String(trigger(c))}`
+      const earlier = first.get(key)
+      if (earlier === undefined) first.set(key, c)
+      else report(c, earlier)
     }
+  }
+}
+
+/** Options a delay / event node does not take, and why (shown in the issue). */
+const delayRejects = ["timeout", "retry", "resources", "concurrency"] as const
+const eventRejects = ["retry", "resources", "concurrency"] as const
+const unsupportedWhy = {
+  timeout:
+    "a delay waits exactly its duration or until its timestamp; bound the run with the workflow timeout",
+  retry: "waiting is not retried",
+  resources: "it runs no code that could use them",
+  concurrency: "waiting takes no execution slot"
+} as const
+
+const delayIssues = (
+  node: { readonly [key: string]: unknown },
+  i: number,
+  label: string,
+  add: (code: IssueCode, path: string, message: string) => void
+): void => {
+  const { duration, until } = node
+  if (duration === undefined && until === undefined) {
+    add(
+      "InvalidDelay",
+      `nodes[${i}]`,
+      `delay node ${label} has neither 'duration' nor 'until'; give a duration in milliseconds, or 'until' naming the input that holds an epoch-ms timestamp`
+    )
+  } else if (duration !== undefined && until !== undefined) {
+    add(
+      "InvalidDelay",
+      `nodes[${i}]`,
+      `delay node ${label} has both 'duration' and 'until'; keep one: a fixed wait, or a wait until the timestamp in an input`
+    )
+  }
+  if (duration !== undefined) {
+    const what = `duration of delay node ${label}`
+    const message =
+      typeof duration !== "number"
+        ? `${what} must be a number of milliseconds, got ${describe(duration)}`
+        : Number.isNaN(duration)
+          ? `${what} is NaN; give a duration such as "5 seconds" or 5000 (ms)`
+          : !Number.isFinite(duration)
+            ? `${what} is infinite; a delay must end — give a finite duration, or use an event node to wait for something`
+            : duration < 0
+              ? `${what} is negative (${duration} ms); give 0 or more`
+              : undefined
+    if (message !== undefined) add("InvalidDuration", `nodes[${i}].duration`, message)
+  }
+  if (until !== undefined) {
+    const problem = inputNameProblem(until)
+    if (problem !== undefined) {
+      add(
+        "InvalidInputName",
+        `nodes[${i}].until`,
+        `'until' of delay node ${label} names the input holding the timestamp: ${problem}`
+      )
+    }
+  }
+}
+
+const concurrencyIssues = (
+  value: unknown,
+  i: number,
+  label: string,
+  // many nodes share one template: check each distinct template once per validation
+  checked: Map<string, string | undefined>,
+  add: (code: IssueCode, path: string, message: string) => void
+): void => {
+  const at = `nodes[${i}].concurrency`
+  if (!isRecord(value)) {
+    add(
+      "InvalidField",
+      at,
+      `concurrency of node ${label} must be { key, limit }, got ${describe(value)}`
+    )
+    return
+  }
+  if (typeof value.key !== "string") {
+    add("InvalidConcurrencyKey", `${at}.key`, `key must be a string, got ${describe(value.key)}`)
+  } else {
+    let problem = checked.get(value.key)
+    if (problem === undefined && !checked.has(value.key)) {
+      problem = keyProblem(value.key)
+      checked.set(value.key, problem)
+    }
+    if (problem !== undefined)
+      add("InvalidConcurrencyKey", `${at}.key`, `node ${label}: ${problem}`)
+  }
+  const limit = value.limit
+  if (!(typeof limit === "number" && Number.isInteger(limit) && limit >= 1)) {
+    add(
+      "InvalidLimit",
+      `${at}.limit`,
+      `concurrency limit of node ${label} must be a whole number of at least 1, got ${describe(limit)}`
+    )
   }
 }
 

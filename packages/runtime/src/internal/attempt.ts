@@ -21,6 +21,12 @@ export class AttemptScope {
   logs: ReadonlyArray<string> | undefined = undefined
   started = 0
   queued = 0
+  startedEmitted = false
+  /** Holds one of the runtime-wide permits (`Runtime.make({ concurrency })`). */
+  holdsPermit = false
+  /** Holds a slot of its concurrency key (`NodeOptions.concurrency`). */
+  holdsKey = false
+  private releasedForWait = false
   constructor(
     readonly state: ExecutionState,
     readonly nodeId: string,
@@ -34,6 +40,29 @@ export class AttemptScope {
   emit(event: TraceEvent): void {
     this.events?.push(event)
     this.state.emit(event)
+  }
+  /** Gives the runtime permit and key slot back while the attempt waits (see waits.ts). */
+  releasePermit(): Effect.Effect<void> {
+    if (!this.holdsPermit && !this.holdsKey) return Effect.void
+    this.releasedForWait = true
+    return this.releaseHeld()
+  }
+  /** Releases whatever limits the attempt holds. */
+  releaseHeld(): Effect.Effect<void> {
+    if (this.holdsKey) {
+      this.holdsKey = false
+      const concurrency = this.run.concurrency!
+      this.state.config.keyed.release(concurrency.key, concurrency.limit)
+    }
+    if (!this.holdsPermit) return Effect.void
+    this.holdsPermit = false
+    return Effect.asVoid(Semaphore.release(this.state.config.semaphore!, 1))
+  }
+  /** Takes them back after a wait, in turn with everyone queued for one. */
+  retakePermit(index: number): Effect.Effect<void> {
+    if (!this.releasedForWait) return Effect.void
+    this.releasedForWait = false
+    return takeLimits(this, index)
   }
   resourceCalled(resource: string, method: string): void {
     this.emit({
@@ -58,7 +87,9 @@ export class NodeRun {
     readonly inputs: { readonly [key: string]: Json },
     readonly iteration: number,
     /** The retry policy's `attemptTimeout`, if any. */
-    readonly attemptTimeout: number | undefined
+    readonly attemptTimeout: number | undefined,
+    /** The node's concurrency key, resolved from its inputs. */
+    readonly concurrency: { readonly key: string; readonly limit: number } | undefined
   ) {}
   /** Built on first use (most nodes never ask). */
   get idempotencyKey(): string {
@@ -140,18 +171,76 @@ export const runAttempt = <B = AttemptRecord>(
     onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<B> =>
       next(failed(run, attempt, scope, cause))
   }
-  const semaphore = state.config.semaphore
-  if (semaphore === undefined) {
+  if (state.config.semaphore === undefined && run.concurrency === undefined) {
     return Effect.matchCauseEffect(start(run, attempt, scope, state.now()), handlers)
   }
-  // the runtime-wide limit counts attempts that run, not nodes waiting out a retry backoff
+  // the limits count attempts executing: not a retry backoff, not a wait (waits.ts)
   const requested = state.now()
   return Effect.matchCauseEffect(
-    Semaphore.withPermits(
-      semaphore,
-      1
-    )(Effect.suspend(() => start(run, attempt, scope, requested))),
+    Effect.ensuring(
+      Effect.andThen(
+        takeLimits(scope, run.node.index),
+        Effect.suspend(() => start(run, attempt, scope, requested))
+      ),
+      Effect.suspend(() => scope.releaseHeld())
+    ),
     handlers
+  )
+}
+
+/** Queues (visibly to the deadlock watchdog) for the key slot, then the runtime permit. */
+const takeLimits = (scope: AttemptScope, index: number): Effect.Effect<void> => {
+  const state = scope.state
+  const concurrency = scope.run.concurrency
+  const semaphore = state.config.semaphore
+  const key =
+    concurrency === undefined
+      ? Effect.void
+      : queued(
+          scope,
+          index,
+          `a concurrency slot of key "${concurrency.key}" (limit ${concurrency.limit})`,
+          state.config.keyed.take(concurrency.key, concurrency.limit),
+          () => {
+            scope.holdsKey = true
+          }
+        )
+  const permit =
+    semaphore === undefined
+      ? Effect.void
+      : queued(
+          scope,
+          index,
+          "a runtime permit (Runtime.make({ concurrency }))",
+          Semaphore.take(semaphore, 1),
+          () => {
+            scope.holdsPermit = true
+          }
+        )
+  return Effect.andThen(key, permit)
+}
+
+const queued = <A>(
+  scope: AttemptScope,
+  index: number,
+  what: string,
+  take: Effect.Effect<A>,
+  taken: () => void
+): Effect.Effect<void> => {
+  const state = scope.state
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      state.beginQueue(index, what)
+      return restore(take).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            state.endQueue(index)
+            if (exit._tag === "Success") taken()
+          })
+        ),
+        Effect.asVoid
+      )
+    })
   )
 }
 
@@ -175,7 +264,42 @@ const failed = (
   return failure(scope.started, ended, scope.queued, scope, error)
 }
 
-/** The attempt's body, from the moment it runs: both limits start now, not while it queued. */
+/** Records that the attempt runs now, after `queued` ms in queues; emits node-started. */
+export const markStarted = (scope: AttemptScope, attempt: number, queued: number): void => {
+  const state = scope.state
+  const run = scope.run
+  const started = state.now()
+  scope.started = started
+  scope.queued = queued
+  scope.startedEmitted = true
+  if (queued > 0) state.queuedMillis[run.node.index]! += queued
+  scope.emit(
+    queued > 0
+      ? {
+          type: "node-started",
+          at: started,
+          executionId: state.executionId,
+          nodeId: run.node.id,
+          iteration: run.iteration,
+          attempt,
+          queuedMillis: queued
+        }
+      : {
+          type: "node-started",
+          at: started,
+          executionId: state.executionId,
+          nodeId: run.node.id,
+          iteration: run.iteration,
+          attempt
+        }
+  )
+}
+
+/**
+ * The attempt's body, from the moment it holds its permit. A task runs at once, so its limits
+ * start now; a code node may still queue for a sandbox worker, so code.ts starts them (and
+ * emits node-started) when the guest starts.
+ */
 const start = (
   run: NodeRun,
   attempt: number,
@@ -184,50 +308,43 @@ const start = (
 ): Effect.Effect<Json, unknown> => {
   const { state, node, fn, inputs, iteration } = run
   const nodeId = node.id
-  const started = state.now()
-  const queued = started - requested
-  scope.started = started
-  scope.queued = queued
-  if (queued > 0) state.queuedMillis[node.index]! += queued
-  scope.emit(
-    queued > 0
-      ? {
-          type: "node-started",
-          at: started,
-          executionId: state.executionId,
-          nodeId,
-          iteration,
-          attempt,
-          queuedMillis: queued
-        }
-      : {
-          type: "node-started",
-          at: started,
-          executionId: state.executionId,
-          nodeId,
-          iteration,
-          attempt
-        }
-  )
-  let live =
-    fn !== undefined
-      ? runTask(state, scope, node, fn, inputs, iteration, attempt)
-      : runCode(
-          state,
-          scope,
-          node,
-          (node.node as { readonly source: string }).source,
-          inputs,
-          attempt
-        )
+  const permitQueue = state.now() - requested
   const scheduler = state.scheduler
-  if (scheduler !== inMemory) {
-    live = scheduler.runNode(
-      { executionId: state.executionId, workflowId: state.workflowId, nodeId, iteration, attempt },
-      live
+  const hooked = (live: Effect.Effect<Json, unknown>) =>
+    scheduler === inMemory
+      ? live
+      : scheduler.runNode(
+          {
+            executionId: state.executionId,
+            workflowId: state.workflowId,
+            nodeId,
+            iteration,
+            attempt
+          },
+          live
+        )
+  if (fn !== undefined) {
+    markStarted(scope, attempt, permitQueue)
+    return withLimits(
+      run,
+      attempt,
+      hooked(runTask(state, scope, node, fn, inputs, iteration, attempt))
     )
   }
-  const timeout = node.timeout
+  const source = (node.node as { readonly source: string }).source
+  const live = hooked(runCode(state, scope, node, source, inputs, attempt, permitQueue))
+  // a scheduler may replace the guest (fault injection): then the limits bound its stand-in
+  return scheduler === inMemory ? live : withLimits(run, attempt, live)
+}
+
+/** The node's `timeout` and the policy's `attemptTimeout` around an attempt that runs now. */
+export const withLimits = (
+  run: NodeRun,
+  attempt: number,
+  live: Effect.Effect<Json, unknown>
+): Effect.Effect<Json, unknown> => {
+  const nodeId = run.node.id
+  const timeout = run.node.timeout
   if (timeout !== undefined) {
     live = Effect.timeoutOrElse(live, {
       duration: timeout,

@@ -1,8 +1,8 @@
 // Code nodes: the node's source run in the sandbox with its inputs, the registered functions and
 // the guest-side waits as host functions, and the resource bridge.
-import { Effect } from "effect"
+import { Deferred, Effect, Exit } from "effect"
 import { NodeTimedOut } from "../ExecutionError.js"
-import type { AttemptScope } from "./attempt.js"
+import { type AttemptScope, markStarted, withLimits } from "./attempt.js"
 import type { HostFunction, Json } from "./model.js"
 import type { PlanNode } from "./plan.js"
 import type { ExecutionState } from "./state.js"
@@ -39,7 +39,8 @@ export const runCode = (
   node: PlanNode,
   source: string,
   inputs: { readonly [key: string]: Json },
-  attempt: number
+  attempt: number,
+  permitQueue: number
 ): Effect.Effect<Json, unknown> =>
   Effect.suspend(() => {
     const sandbox = state.sandbox!
@@ -67,9 +68,21 @@ export const runCode = (
     if (!Object.hasOwn(bound, "idempotencyKey")) {
       bound = { ...bound, idempotencyKey: scope.idempotencyKey }
     }
-    return sandbox
+    // queued for a worker until the guest starts: the deadlock watchdog sees it, the node's
+    // limits do not count it (they start in onStart)
+    state.beginQueue(index, "a sandbox worker")
+    const started = Deferred.makeUnsafe<void>()
+    const onStart = (info: { readonly queuedMillis: number }) =>
+      Effect.sync(() => {
+        state.endQueue(index)
+        markStarted(scope, attempt, permitQueue + Math.round(info.queuedMillis))
+        Deferred.doneUnsafe(started, Exit.void)
+      })
+    const guest = sandbox
       .run({
         source,
+        onStart,
+        fairnessKey: state.executionId,
         inputs: bound,
         host: hostFor(state, scope, index),
         resources: {
@@ -108,6 +121,20 @@ export const runCode = (
             )
           }
           return Effect.fail(error)
-        })
+        }),
+        Effect.ensuring(
+          Effect.sync(() => {
+            // ended before it started (a syntax error, a limit): the trace still shows the attempt
+            state.endQueue(index)
+            if (!scope.startedEmitted) markStarted(scope, attempt, permitQueue)
+          })
+        )
       )
+    const run = scope.run
+    if (node.timeout === undefined && run.attemptTimeout === undefined) return guest
+    // the wall-clock limits start with the guest
+    return Effect.raceFirst(
+      guest,
+      Effect.andThen(Deferred.await(started), withLimits(run, attempt, Effect.never))
+    )
   })

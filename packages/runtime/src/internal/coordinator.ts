@@ -6,9 +6,10 @@ import { Cause, Effect, Exit, Fiber } from "effect"
 import { Deadlock, NodeFailed } from "../ExecutionError.js"
 import { runLoop } from "./loops.js"
 import { runNode } from "./node.js"
-import { CANCELLED, type ExecutionState, FAILED, RUNNING, TIMED_OUT } from "./state.js"
+import { resolveFeeds, schedule } from "./feeds.js"
+import { CANCELLED, type ExecutionState, RUNNING, TIMED_OUT } from "./state.js"
 
-/** A unit (node or loop) finished: release its successors, or fail fast / skip downstream. */
+/** A unit (node or loop) finished: resolve its connections (feeds.ts), or fail fast. */
 export const unitDone = (state: ExecutionState, unit: number, exit: Exit.Exit<boolean>): void => {
   state.runningUnits--
   state.fibers[unit] = undefined
@@ -29,36 +30,37 @@ export const unitDone = (state: ExecutionState, unit: number, exit: Exit.Exit<bo
     state.notify()
     return
   }
-  if (exit.value) {
-    const successors = state.plan.units[unit]!.successors
-    for (let k = 0; k < successors.length; k++) {
-      const successor = successors[k]!
-      if (--state.remaining[successor]! === 0 && state.unitStarted[successor] === 0) {
-        state.ready.push(successor)
-        const nodes = state.plan.units[successor]!.nodes
-        const at = state.now()
-        for (let m = 0; m < nodes.length; m++) {
-          state.emit({
-            type: "node-scheduled",
-            at,
-            executionId: state.executionId,
-            nodeId: state.plan.nodes[nodes[m]!]!.id
-          })
-        }
-      }
-    }
-  } else if (state.failFast) {
+  // fail-fast: a failure nothing handles stops the run (a handled one is routed instead)
+  if (!exit.value && state.failFast && state.unhandled[unit] === 1) {
     if (state.abort === undefined) state.abort = { kind: "failed" }
   } else {
-    const failed = state.plan.units[unit]!.nodes.find(
-      (index) => state.status[index] === FAILED || state.status[index] === TIMED_OUT
-    )
-    state.skipDownstream(
-      unit,
-      `upstream ${failed === undefined ? "node" : `node ${state.plan.nodes[failed]!.id}`} failed`
-    )
+    resolveFeeds(state, unit, exit.value)
   }
   state.notify()
+}
+
+/** Every node that cannot go on, and what it waits for (for the Deadlock error). */
+const blocked = (
+  state: ExecutionState
+): Array<{ readonly nodeId: string; readonly waitingFor: string }> => {
+  const out: Array<{ readonly nodeId: string; readonly waitingFor: string }> = []
+  for (const [index, waitingFor] of state.waiting) {
+    out.push({ nodeId: state.plan.nodes[index]!.id, waitingFor })
+  }
+  for (const [index, waitingFor] of state.queued) {
+    out.push({ nodeId: state.plan.nodes[index]!.id, waitingFor })
+  }
+  const ready = state.ready.toArray()
+  for (const unit of ready) {
+    if (state.unitStarted[unit] === 1) continue
+    for (const index of state.plan.units[unit]!.nodes) {
+      out.push({
+        nodeId: state.plan.nodes[index]!.id,
+        waitingFor: `a free slot (workflow concurrency ${state.limit})`
+      })
+    }
+  }
+  return out
 }
 
 export const START = { startImmediately: true } as const
@@ -117,25 +119,23 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
       )
     }
     const plan = state.plan
-    const at = state.now()
     for (let u = 0; u < plan.units.length; u++) {
-      if (state.remaining[u] !== 0) continue
-      state.ready.push(u)
-      for (const index of plan.units[u]!.nodes) {
-        state.emit({
-          type: "node-scheduled",
-          at,
-          executionId: state.executionId,
-          nodeId: plan.nodes[index]!.id
-        })
-      }
+      if (state.groupsLeft[u] === 0) schedule(state, u)
     }
     while (true) {
       state.dirty = false
+      // units whose wait is over continue first (in the order they asked), then new ones start
+      while (
+        state.resumers.length > 0 &&
+        state.abort === undefined &&
+        state.runningUnits - state.suspended < state.limit
+      ) {
+        state.resumers.shift()!()
+      }
       while (
         state.abort === undefined &&
         state.ready.size > 0 &&
-        state.runningUnits < state.limit
+        state.runningUnits - state.suspended < state.limit
       ) {
         const unit = state.ready.pop()!
         if (state.unitStarted[unit] === 1) continue
@@ -166,11 +166,12 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
         if (watchdog !== undefined) yield* Fiber.interrupt(watchdog)
         return
       }
-      // deadlock: every running unit is blocked in a wait nothing running can satisfy
+      // deadlock: every running unit is blocked in a wait that does not end by itself, or queued
+      // for a permit / worker; a bounded wait (sleep, nextEvent(ms)) is progress waiting to happen
       const stuck =
         state.runningUnits > 0 &&
-        state.waiting.size >= state.runningUnits &&
-        (state.ready.size === 0 || state.runningUnits >= state.limit)
+        state.resumers.length === 0 &&
+        state.waiting.size - state.bounded.size + state.queued.size >= state.runningUnits
       if (stuck) {
         if (watchdog === undefined || watchdogEpoch !== state.waitEpoch) {
           if (watchdog !== undefined) yield* Fiber.interrupt(watchdog)
@@ -181,10 +182,7 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
               Effect.sleep(deadlockTimeout),
               Effect.sync(() => {
                 if (state.waitEpoch !== epoch || state.abort !== undefined) return
-                const waiting = [...state.waiting].map(([index, waitingFor]) => ({
-                  nodeId: state.plan.nodes[index]!.id,
-                  waitingFor
-                }))
+                const waiting = blocked(state)
                 state.abort = {
                   kind: "deadlock",
                   error: new Deadlock({

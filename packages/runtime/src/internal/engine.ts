@@ -21,10 +21,14 @@ import { type Control, type EngineConfig, ExecutionState, notifyObserver } from 
 export type { TaskContextShape } from "./task.js"
 export { Control, type EngineConfig, type RegisteredFunction } from "./state.js"
 
-export const sendEvent = (control: Control, event: Json, at: number): void => {
+/** Delivers an event (named, or unnamed when `name` is null) into a running execution. */
+export const sendEvent = (control: Control, name: string | null, event: Json, at: number): void => {
   if (control.finished) return
-  control.offer(event)
-  const trace: TraceEvent = { type: "event-received", at, executionId: control.executionId, event }
+  control.mailbox.offer(name, event)
+  const trace: TraceEvent =
+    name === null
+      ? { type: "event-received", at, executionId: control.executionId, event }
+      : { type: "event-received", at, executionId: control.executionId, name, event }
   control.trace.push(trace)
   for (const listener of control.listeners) notifyObserver(listener, trace)
 }

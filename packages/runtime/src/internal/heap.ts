@@ -7,6 +7,11 @@ export class IntHeap {
     return this.items.length
   }
 
+  /** The queued values, in no particular order. */
+  toArray(): ReadonlyArray<number> {
+    return this.items.slice()
+  }
+
   push(value: number): void {
     const items = this.items
     const priority = this.priority

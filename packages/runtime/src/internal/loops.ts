@@ -102,7 +102,7 @@ export const runLoop = (state: ExecutionState, unit: number): Effect.Effect<bool
       }
       const converged = yield* Effect.result(checkConvergence(state, loop, iteration, previous))
       if (Result.isFailure(converged)) {
-        state.errors.push(converged.failure)
+        state.recordUnhandled(unit, converged.failure)
         return false
       }
       if (converged.success) {
@@ -126,7 +126,8 @@ export const runLoop = (state: ExecutionState, unit: number): Effect.Effect<bool
       converged: false
     })
     if (loop.onMaxIterations === "succeed") return true
-    state.errors.push(
+    state.recordUnhandled(
+      unit,
       new LoopDidNotConverge({
         loopId: loop.id,
         iterations: loop.maxIterations,

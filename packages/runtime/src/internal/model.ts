@@ -9,6 +9,8 @@ export interface NodeOptions {
   readonly timeout?: number
   readonly retry?: { readonly [key: string]: Json }
   readonly resources?: ReadonlyArray<string>
+  /** At most `limit` executing at once per resolved `key` template (`"customer:{customerId}"`). */
+  readonly concurrency?: { readonly key: string; readonly limit: number }
 }
 export interface CodeNode extends NodeOptions {
   readonly kind: "code"
@@ -20,13 +22,28 @@ export interface TaskNode extends NodeOptions {
   readonly id: string
   readonly function: string
 }
-export type Node = CodeNode | TaskNode
+/** Waits `duration` ms, or until the epoch-ms timestamp in input `until`; outputs its inputs. */
+export interface DelayNode extends NodeOptions {
+  readonly kind: "delay"
+  readonly id: string
+  readonly duration?: number
+  readonly until?: string
+}
+/** Waits for the next event named `event` (its own `timeout` bounds the wait). */
+export interface EventNode extends NodeOptions {
+  readonly kind: "event"
+  readonly id: string
+  readonly event: string
+}
+export type Node = CodeNode | TaskNode | DelayNode | EventNode
 
 export interface Connection {
   readonly from: string
   readonly output: string
   readonly to: string
   readonly input: string
+  /** `"failure"`: fires with the source's final error (as JSON) when it failed. */
+  readonly on?: "success" | "failure"
 }
 
 export type Convergence =
@@ -56,6 +73,7 @@ export interface Settings {
 }
 
 export interface WorkflowData {
+  readonly version?: 1 | 2
   readonly id: string
   readonly nodes: ReadonlyArray<Node>
   readonly connections: ReadonlyArray<Connection>

@@ -12,6 +12,8 @@ import {
 import { toJson } from "./errors.js"
 import { toNodeError } from "./nodeErrors.js"
 import { NodeRun, runAttempt } from "./attempt.js"
+import { runWaitNode } from "./waits.js"
+import { resolveKey } from "./keyed.js"
 import type { Json } from "./model.js"
 import { attempts, type NodeOutcome, policyFor, settle } from "./retries.js"
 import { type ExecutionState, type RegisteredFunction, RUNNING, SUCCEEDED } from "./state.js"
@@ -76,6 +78,15 @@ export const runNode = (
           })
         )
       }
+    } else if (spec.kind === "delay" || spec.kind === "event") {
+      return Effect.matchEffect(runWaitNode(state, node, iteration, inputs), {
+        onSuccess: (output) =>
+          Effect.succeed(recordSuccess(state, index, iteration, 1, started, output, state.now())),
+        onFailure: (error) => {
+          attempt = 1
+          return fail(error)
+        }
+      })
     } else if (spec.kind !== "code") {
       return fail(
         new WorkflowNotExecutable({
@@ -86,7 +97,32 @@ export const runNode = (
     }
     const policy = policyFor(state, node)
     if (policy !== undefined && "_tag" in policy) return fail(policy)
-    const nodeRun = new NodeRun(state, node, fn, inputs, iteration, policy?.attemptTimeout)
+    let concurrency: { readonly key: string; readonly limit: number } | undefined
+    const limit = spec.concurrency
+    if (limit !== undefined) {
+      const key = resolveKey(limit.key, inputs)
+      if (typeof key !== "string") {
+        return fail(
+          new NodeFailed({
+            nodeId,
+            attempt: 0,
+            errorTag: "ConcurrencyKeyUnresolved",
+            message: `node ${nodeId} has concurrency key "${limit.key}", but its input has no string or number at "${key.placeholder}"`,
+            cause: null
+          })
+        )
+      }
+      concurrency = { key, limit: Math.max(1, Math.floor(limit.limit)) }
+    }
+    const nodeRun = new NodeRun(
+      state,
+      node,
+      fn,
+      inputs,
+      iteration,
+      policy?.attemptTimeout,
+      concurrency
+    )
     const timeout = node.timeout
     const eager = node.resources
     let whole: Effect.Effect<void, unknown> | undefined

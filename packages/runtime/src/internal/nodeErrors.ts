@@ -2,6 +2,7 @@
 import { Retry } from "@weft/retry"
 import {
   Deadlock,
+  EventTimedOut,
   ExecutionCancelled,
   type ExecutionError,
   FunctionNotFound,
@@ -21,6 +22,7 @@ import type { Json } from "./model.js"
 
 export const isTimeout = (error: ExecutionError): boolean =>
   error._tag === "NodeTimedOut" ||
+  error._tag === "EventTimedOut" ||
   (error._tag === "RetriesExhausted" &&
     typeof error.lastError === "object" &&
     error.lastError !== null &&
@@ -66,6 +68,7 @@ const classes: { readonly [tag: string]: ErrorClass } = {
   NodeTimedOut,
   RetriesExhausted,
   Deadlock,
+  EventTimedOut,
   ExecutionCancelled,
   FunctionNotFound,
   InputPathNotFound,

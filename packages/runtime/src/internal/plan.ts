@@ -1,6 +1,7 @@
 // Compiles a workflow into the normalised plan the scheduler runs: integer-indexed nodes, their
 // inputs with pre-split paths, and scheduling units (a plain node, or a whole loop).
 import { Workflow as GraphWorkflow } from "@weft/graph"
+import { Sandbox } from "@weft/sandbox"
 import { IntHeap } from "./heap.js"
 import type { Loop, Node, WorkflowData } from "./model.js"
 
@@ -12,6 +13,24 @@ export interface PlanInput {
   readonly segments: ReadonlyArray<string>
   /** Delivers the previous iteration's value (a backwards connection inside a loop). */
   readonly feedback: boolean
+  /** A failure connection: delivers the source's final error (as JSON) when it failed. */
+  readonly failure: boolean
+  /** The input group (plan-wide index) when fed from another unit, else -1. */
+  readonly group: number
+}
+
+/**
+ * A connection between two units. It resolves when its source unit finishes: it delivers
+ * (success connection and the source succeeded, or failure connection and it failed), or not.
+ */
+export interface PlanFeed {
+  /** Source node. */
+  readonly from: number
+  /** Target node and the position of this connection in its `inputs`. */
+  readonly to: number
+  readonly input: number
+  readonly group: number
+  readonly failure: boolean
 }
 
 export interface PlanNode {
@@ -22,14 +41,18 @@ export interface PlanNode {
   readonly unit: number
   readonly timeout: number | undefined
   readonly resources: ReadonlyArray<string>
+  /** It has a failure connection: its failures are handled (no fail-fast, not a run error). */
+  readonly handlesFailure: boolean
 }
 
 export interface PlanUnit {
   readonly index: number
   readonly nodes: ReadonlyArray<number>
   readonly loop: Loop | undefined
-  readonly predecessorCount: number
-  readonly successors: ReadonlyArray<number>
+  /** Input groups of its nodes fed from other units: it is ready when each has delivered. */
+  readonly groupCount: number
+  /** Connections from its nodes to other units (indices into `Plan.feeds`). */
+  readonly feeds: ReadonlyArray<number>
 }
 
 export interface Plan {
@@ -39,6 +62,10 @@ export interface Plan {
   /** Topological rank of each unit (declaration order breaks ties). */
   readonly rank: Int32Array
   readonly nodeIndex: ReadonlyMap<string, number>
+  readonly feeds: ReadonlyArray<PlanFeed>
+  /** Per input group: its unit, and how many connections feed it (the first that delivers wins). */
+  readonly groupUnit: Int32Array
+  readonly groupFeeds: Int32Array
   /** Why the plan cannot run, if it cannot. */
   readonly problem: string | undefined
   /** The `@weft/graph` validation issues that make the workflow not executable. */
@@ -49,6 +76,9 @@ export interface PlanIssue {
   readonly code: string
   readonly path: string
   readonly message: string
+  /** For a syntax error: where, in the user's own source (1-based). */
+  readonly line?: number
+  readonly column?: number
 }
 
 // Validation issues the engine runs fine with: `version` is not part of the runtime's input type,
@@ -121,11 +151,64 @@ export const planOf = (workflow: WorkflowData): Plan => {
   return plan
 }
 
+/**
+ * Code that does not parse never starts: every code node's source and every loop condition,
+ * checked before any node runs, with line and column in the user's own source.
+ */
+const syntaxIssues = (workflow: WorkflowData): Array<PlanIssue> => {
+  const issues: Array<PlanIssue> = []
+  const nodes = Array.isArray(workflow.nodes) ? workflow.nodes : []
+  nodes.forEach((node, index) => {
+    if (node?.kind !== "code" || typeof node.source !== "string") return
+    const error = Sandbox.checkSyntaxSync(node.source)
+    if (error !== undefined)
+      issues.push(syntaxIssue(`nodes[${index}].source`, `code node ${node.id}`, error))
+  })
+  const loops = Array.isArray(workflow.loops) ? workflow.loops : []
+  loops.forEach((loop, index) => {
+    const until = loop?.until
+    if (until?.kind !== "condition" || typeof until.source !== "string") return
+    const error = Sandbox.checkSyntaxSync(until.source, { as: "condition" })
+    if (error !== undefined) {
+      issues.push(
+        syntaxIssue(`loops[${index}].until.source`, `the condition of loop ${loop.id}`, error)
+      )
+    }
+  })
+  return issues
+}
+
+const syntaxIssue = (
+  path: string,
+  what: string,
+  error: {
+    readonly message: string
+    readonly line?: number | undefined
+    readonly column?: number | undefined
+  }
+): PlanIssue => {
+  const at =
+    error.line === undefined
+      ? ""
+      : ` at line ${error.line}${error.column === undefined ? "" : `, column ${error.column}`}`
+  return {
+    code: "SyntaxError",
+    path,
+    message: `${what} does not parse${at}: ${error.message}`,
+    ...(error.line === undefined ? {} : { line: error.line }),
+    ...(error.column === undefined ? {} : { column: error.column })
+  }
+}
+
 const checked = (workflow: WorkflowData): Plan => {
-  const issues = GraphWorkflow.issues(workflow as unknown as GraphWorkflow.Workflow).filter(
-    (issue) => !isTolerated(workflow, issue)
-  )
-  if (issues.length === 0) return compile(workflow, [])
+  const issues: Array<PlanIssue> = GraphWorkflow.issues(
+    workflow as unknown as GraphWorkflow.Workflow
+  ).filter((issue) => !isTolerated(workflow, issue))
+  if (issues.length === 0) {
+    const syntax = syntaxIssues(workflow)
+    if (syntax.length === 0) return compile(workflow, [])
+    issues.push(...syntax)
+  }
   try {
     // the plan still lists the nodes (all reported as skipped); settings only need to be readable
     const settings = (workflow as { readonly settings?: unknown }).settings
@@ -204,6 +287,14 @@ const compile = (workflow: WorkflowData, issues: ReadonlyArray<PlanIssue>): Plan
   const inputs: Array<Array<PlanInput>> = Array.from({ length: nodeCount }, () => [])
   const successorSets: Array<Set<number>> = Array.from({ length: unitCount }, () => new Set())
   const predecessorSets: Array<Set<number>> = Array.from({ length: unitCount }, () => new Set())
+  const handlesFailure = new Uint8Array(nodeCount)
+  // input groups: one per (node, input name) fed from another unit
+  const groupOf = new Map<string, number>()
+  const groupUnits: Array<number> = []
+  const groupFeedCounts: Array<number> = []
+  const unitGroups = new Int32Array(unitCount)
+  const feeds: Array<PlanFeed> = []
+  const unitFeeds: Array<Array<number>> = Array.from({ length: unitCount }, () => [])
   for (const connection of workflow.connections) {
     const from = nodeIndex.get(connection.from)
     const to = nodeIndex.get(connection.to)
@@ -213,22 +304,41 @@ const compile = (workflow: WorkflowData, issues: ReadonlyArray<PlanIssue>): Plan
     }
     const fromUnit = unitOfNode[from]!
     const toUnit = unitOfNode[to]!
+    const failure = connection.on === "failure"
+    if (failure) handlesFailure[from] = 1
     const feedback =
       fromUnit === toUnit &&
       unitLoops[fromUnit] !== undefined &&
       loopPosition[from]! >= loopPosition[to]!
+    let group = -1
+    if (fromUnit !== toUnit) {
+      const key = `${to}\u0000${connection.input}`
+      const known = groupOf.get(key)
+      if (known === undefined) {
+        group = groupUnits.length
+        groupOf.set(key, group)
+        groupUnits.push(toUnit)
+        groupFeedCounts.push(0)
+        unitGroups[toUnit]!++
+      } else {
+        group = known
+      }
+      groupFeedCounts[group]!++
+      unitFeeds[fromUnit]!.push(feeds.length)
+      feeds.push({ from, to, input: inputs[to]!.length, group, failure })
+      successorSets[fromUnit]!.add(toUnit)
+      predecessorSets[toUnit]!.add(fromUnit)
+    }
     inputs[to]!.push({
       input: connection.input,
       from,
       fromId: connection.from,
       path: connection.output,
       segments: splitPath(connection.output),
-      feedback
+      feedback,
+      failure,
+      group
     })
-    if (fromUnit !== toUnit) {
-      successorSets[fromUnit]!.add(toUnit)
-      predecessorSets[toUnit]!.add(fromUnit)
-    }
   }
 
   // Kahn over units, declaration order breaking ties
@@ -261,15 +371,31 @@ const compile = (workflow: WorkflowData, issues: ReadonlyArray<PlanIssue>): Plan
     node,
     inputs: inputs[index]!,
     unit: unitOfNode[index]!,
-    timeout: node.timeout ?? workflow.settings.nodeTimeout,
-    resources: node.resources ?? []
+    // a delay or event node's own `timeout` is its wait's bound (see waits.ts), not an attempt limit
+    timeout:
+      node.kind === "delay" || node.kind === "event"
+        ? undefined
+        : (node.timeout ?? workflow.settings.nodeTimeout),
+    resources: node.resources ?? [],
+    handlesFailure: handlesFailure[index] === 1
   }))
   const units: Array<PlanUnit> = unitNodes.map((members, index) => ({
     index,
     nodes: members,
     loop: unitLoops[index],
-    predecessorCount: predecessorSets[index]!.size,
-    successors: Array.from(successorSets[index]!)
+    groupCount: unitGroups[index]!,
+    feeds: unitFeeds[index]!
   }))
-  return { workflow, nodes, units, rank, nodeIndex, problem, issues }
+  return {
+    workflow,
+    nodes,
+    units,
+    rank,
+    nodeIndex,
+    feeds,
+    groupUnit: Int32Array.from(groupUnits),
+    groupFeeds: Int32Array.from(groupFeedCounts),
+    problem,
+    issues
+  }
 }

@@ -2,7 +2,8 @@
 // reverse order of acquisition when the scope closes), the sandbox bridge's method calls.
 import { Cause, Deferred, Effect, Exit, Scope } from "effect"
 import { ResourceFailed, ResourceNotFound } from "../ExecutionError.js"
-import { isResource, type ResourceInput } from "../Resource.js"
+import { allowedMethods, isResource, type ResourceInput } from "../Resource.js"
+import { callableMethods } from "./bridge.js"
 import { errorMessage, toJson } from "./errors.js"
 import type { Json } from "./model.js"
 
@@ -20,6 +21,11 @@ export interface ResourceHooks {
 
 export class ResourceRegistry {
   private readonly entries = new Map<string, Entry>()
+  /** Per resource, what a guest may call (built on its first call). */
+  private readonly callables = new Map<
+    string,
+    ReadonlyMap<string, (...args: ReadonlyArray<unknown>) => unknown>
+  >()
   private names: ReadonlyArray<string> | undefined
 
   constructor(
@@ -65,7 +71,7 @@ export class ResourceRegistry {
       // each resource gets its own scope, closed by one finalizer of the run's scope: releases still
       // run in reverse order of acquisition, and one that fails is recorded, not a defect of the run
       const own = Scope.makeUnsafe()
-      return Scope.addFinalizerExit(this.scope, (exit) =>
+      const acquisition = Scope.addFinalizerExit(this.scope, (exit) =>
         Scope.close(own, exit).pipe(
           Effect.catchCause((cause) =>
             Effect.sync(() =>
@@ -106,6 +112,12 @@ export class ResourceRegistry {
           })
         )
       )
+      // the acquisition belongs to the run, not to the node that asked first: a node that times
+      // out (or is interrupted) stops waiting, and the others still get the resource
+      return Effect.andThen(
+        Effect.forkIn(acquisition, this.scope, { startImmediately: true }),
+        Deferred.await(deferred)
+      )
     })
   }
 
@@ -118,42 +130,26 @@ export class ResourceRegistry {
       this.hooks.called(resource, method, nodeId)
   ): Effect.Effect<Json | undefined, unknown> {
     return Effect.flatMap(this.acquire(name, nodeId), (resource) => {
-      const target = resource as Record<string, unknown> | null
-      const fn =
-        typeof target === "object" || typeof target === "function" ? target?.[method] : undefined
-      if (typeof fn !== "function") {
-        const methods =
-          target === null || (typeof target !== "object" && typeof target !== "function")
-            ? []
-            : methodsOf(target)
+      let callable = this.callables.get(name)
+      if (callable === undefined) {
+        callable = callableMethods(resource, allowedMethods(this.definitions[name]))
+        this.callables.set(name, callable)
+      }
+      const fn = Object.hasOwn(this.definitions, name) ? callable.get(method) : undefined
+      if (fn === undefined) {
+        const names = [...callable.keys()].sort()
         return Effect.fail(
           new ResourceFailed({
             resource: name,
-            message: `resource "${name}" has no method "${method}"; methods: ${methods.length === 0 ? "(none)" : methods.join(", ")}`,
+            message: `node ${nodeId} called "${method}" on resource "${name}", which code nodes may not call; callable: ${names.length === 0 ? "(none)" : names.join(", ")}`,
             cause: null
           })
         )
       }
       called(name, method)
-      return callValue(() =>
-        (fn as (...a: ReadonlyArray<unknown>) => unknown).apply(target, [...args])
-      )
+      return callValue(() => fn.apply(resource, [...args]))
     })
   }
-}
-
-const methodsOf = (target: object): Array<string> => {
-  const names = new Set<string>()
-  let current: object | null = target
-  while (current !== null && current !== Object.prototype) {
-    for (const key of Object.getOwnPropertyNames(current)) {
-      if (key !== "constructor" && typeof (target as Record<string, unknown>)[key] === "function") {
-        names.add(key)
-      }
-    }
-    current = Object.getPrototypeOf(current) as object | null
-  }
-  return [...names].sort()
 }
 
 const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>

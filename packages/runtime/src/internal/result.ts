@@ -92,6 +92,7 @@ export const buildResult = (state: ExecutionState, cancelled: boolean): Executio
     outputs,
     nodes,
     errors: state.errors,
+    handled: state.handled,
     trace: state.control.trace,
     startedAt: state.startTime,
     finishedAt,

@@ -1,6 +1,6 @@
 // The state of one execution: per-node arrays indexed by the plan, the trace, waits, and the
 // bookkeeping the coordinator reads. Mutated only from fibers of this execution.
-import { type Clock, type Context, Effect, type Fiber, Queue } from "effect"
+import type { Clock, Context, Fiber } from "effect"
 import type { Policy } from "@weft/retry"
 import { Sandbox as SandboxModule } from "@weft/sandbox"
 import {
@@ -14,11 +14,14 @@ import type { ResourceInput } from "../Resource.js"
 import type { Scheduler as SchedulerShape } from "../Scheduler.js"
 import type { NodeStatus, TraceEvent } from "../Trace.js"
 import { IntHeap } from "./heap.js"
+import type { KeyedLimiter } from "./keyed.js"
+import { Mailbox } from "./mailbox.js"
 import type { HostFunction, Json } from "./model.js"
 import { getPath, PathMiss } from "./paths.js"
 import type { Plan, PlanNode } from "./plan.js"
 import { callValue, type ResourceRegistry } from "./resources.js"
 import type { Sandbox } from "./sandbox.js"
+import { toJson } from "./errors.js"
 import { isTimeout } from "./nodeErrors.js"
 import type { Semaphore } from "effect"
 
@@ -29,6 +32,8 @@ export interface EngineConfig {
   readonly functions: ReadonlyMap<string, RegisteredFunction>
   readonly resources: { readonly [name: string]: ResourceInput }
   readonly semaphore: Semaphore.Semaphore | undefined
+  /** Per-key limits (`NodeOptions.concurrency`), shared by the runtime's executions. */
+  readonly keyed: KeyedLimiter
   readonly onEvent: ((event: TraceEvent) => void) | undefined
   readonly concurrency: number | "unbounded" | undefined
 }
@@ -40,31 +45,9 @@ export class Control {
   cancel: (() => void) | undefined = undefined
   cancelRequested = false
   finished = false
-  private queue: Queue.Queue<Json> | undefined = undefined
-  private pending: Array<Json> | undefined = undefined
+  /** Events sent into the execution, per name (kept until someone waits for them). */
+  readonly mailbox = new Mailbox()
   constructor(readonly executionId: string) {}
-  /** Events sent into the execution; the queue is created on first use. */
-  offer(event: Json): void {
-    if (this.queue !== undefined) {
-      Queue.offerUnsafe(this.queue, event)
-    } else {
-      this.pending ??= []
-      this.pending.push(event)
-    }
-  }
-  events(): Effect.Effect<Queue.Queue<Json>> {
-    return Effect.suspend(() =>
-      this.queue !== undefined
-        ? Effect.succeed(this.queue)
-        : Effect.map(Queue.unbounded<Json>(), (created) => {
-            if (this.queue !== undefined) return this.queue
-            this.queue = created
-            for (const event of this.pending ?? []) Queue.offerUnsafe(created, event)
-            this.pending = undefined
-            return created
-          })
-    )
-  }
   requestCancel(): void {
     this.cancelRequested = true
     this.cancel?.()
@@ -122,7 +105,15 @@ export class ExecutionState {
   readonly nodeErrors: Array<ExecutionError | undefined>
   readonly logs: Array<ReadonlyArray<string> | undefined>
   readonly errors: Array<ExecutionError> = []
-  readonly remaining: Array<number>
+  /** Per unit: input groups still to deliver (ready at 0). */
+  readonly groupsLeft: Int32Array
+  /** Per input group: connections that may still deliver; the winning input (-1 until one does). */
+  readonly feedsLeft: Int32Array
+  readonly winner: Int32Array
+  /** Per unit: it recorded a failure nothing handles (fail-fast stops the run for it). */
+  readonly unhandled: Uint8Array
+  /** Failures routed by a failure connection: listed apart from the run's errors. */
+  readonly handled: Array<ExecutionError> = []
   readonly unitStarted: Array<number>
   readonly ready: IntHeap
   readonly fibers: Array<Fiber.Fiber<boolean> | undefined>
@@ -130,7 +121,16 @@ export class ExecutionState {
   readonly failFast: boolean
   readonly wide: { readonly [key: string]: Json }
   readonly scoped: Map<string, { readonly [key: string]: Json }> = new Map()
+  /** Nodes suspended in a wait (what they wait for); the deadlock watchdog reads it. */
   readonly waiting = new Map<number, string>()
+  /** The waits in `waiting` that end by themselves (a sleep, `nextEvent(ms)`, an event timeout). */
+  readonly bounded = new Set<number>()
+  /** Nodes queued for a runtime permit or a sandbox worker (what they queue for). */
+  readonly queued = new Map<number, string>()
+  /** Running units suspended in a wait: they hold no workflow slot and no runtime permit. */
+  suspended = 0
+  /** Suspended units whose wait is over, queued (in order) for a slot to continue. */
+  readonly resumers: Array<() => void> = []
   readonly resultWaiters = new Map<number, Array<() => void>>()
   readonly policies: Array<Policy.Policy | undefined>
   private registered: { [name: string]: HostFunction } | undefined
@@ -180,8 +180,11 @@ export class ExecutionState {
     this.policies = new Array(n)
     this.queuedMillis = new Array<number>(n).fill(0)
     const units = plan.units.length
-    this.remaining = new Array<number>(units)
-    for (let u = 0; u < units; u++) this.remaining[u] = plan.units[u]!.predecessorCount
+    this.groupsLeft = new Int32Array(units)
+    for (let u = 0; u < units; u++) this.groupsLeft[u] = plan.units[u]!.groupCount
+    this.feedsLeft = Int32Array.from(plan.groupFeeds)
+    this.winner = new Int32Array(plan.groupFeeds.length).fill(-1)
+    this.unhandled = new Uint8Array(units)
     this.unitStarted = new Array<number>(units).fill(0)
     this.ready = new IntHeap(plan.rank)
     this.fibers = new Array(units)
@@ -269,8 +272,10 @@ export class ExecutionState {
     const out: Record<string, Json> = { ...this.wide, ...scoped }
     for (let k = 0; k < inputs.length; k++) {
       const input = inputs[k]!
+      // several connections may feed one input: the first that delivered wins
+      if (input.group >= 0 && this.winner[input.group] !== k) continue
       if (input.feedback && (iteration === 1 || this.outputs[input.from] === undefined)) continue
-      const source = this.outputs[input.from]
+      const source = input.failure ? this.errorJson(input.from) : this.outputs[input.from]
       const value = input.segments.length === 0 ? source : getPath(source, input.segments)
       if (value instanceof PathMiss) {
         return new InputPathNotFound({
@@ -288,6 +293,18 @@ export class ExecutionState {
     return out
   }
 
+  /** A failed node's final error as JSON (what a failure connection delivers). */
+  errorJson(index: number): Json {
+    const error = this.nodeErrors[index]
+    return error === undefined ? null : toJson(error)
+  }
+
+  /** Records a failure the run has to answer for (not routed by a failure connection). */
+  recordUnhandled(unit: number, error: ExecutionError): void {
+    this.errors.push(error)
+    this.unhandled[unit] = 1
+  }
+
   // ---- recording ----------------------------------------------------------------------------
 
   recordError(index: number, error: ExecutionError, iteration: number, attempt: number): void {
@@ -295,7 +312,9 @@ export class ExecutionState {
     this.status[index] = status
     this.finishedAt[index] = this.now()
     this.nodeErrors[index] = error
-    this.errors.push(error)
+    const node = this.plan.nodes[index]!
+    if (node.handlesFailure) this.handled.push(error)
+    else this.recordUnhandled(node.unit, error)
     this.emit({
       type: "node-failed",
       at: this.finishedAt[index]!,
@@ -318,8 +337,14 @@ export class ExecutionState {
     }
   }
 
-  beginWait(index: number, what: string, scope: { emit(event: TraceEvent): void }): void {
+  beginWait(
+    index: number,
+    what: string,
+    scope: { emit(event: TraceEvent): void },
+    bounded: boolean
+  ): void {
     this.waiting.set(index, what)
+    if (bounded) this.bounded.add(index)
     this.waitEpoch++
     scope.emit({
       type: "node-waiting",
@@ -333,9 +358,28 @@ export class ExecutionState {
 
   endWait(index: number): void {
     if (this.waiting.delete(index)) {
+      this.bounded.delete(index)
       this.waitEpoch++
       this.notify()
     }
+  }
+
+  beginQueue(index: number, what: string): void {
+    this.queued.set(index, what)
+    this.waitEpoch++
+    this.notify()
+  }
+
+  endQueue(index: number): void {
+    if (this.queued.delete(index)) {
+      this.waitEpoch++
+      this.notify()
+    }
+  }
+
+  /** Units executing: running and not suspended in a wait (what the concurrency limit counts). */
+  executing(): number {
+    return this.runningUnits - this.suspended
   }
 
   triggerTimeout(): void {
@@ -350,19 +394,6 @@ export class ExecutionState {
       })
     }
     this.notify()
-  }
-
-  /** Skips `unit` and everything downstream of it (continue mode). */
-  skipDownstream(unit: number, reason: string): void {
-    const stack = [...this.plan.units[unit]!.successors]
-    while (stack.length > 0) {
-      const next = stack.pop()!
-      if (this.unitStarted[next] === 1) continue
-      this.unitStarted[next] = 1
-      const at = this.now()
-      for (const index of this.plan.units[next]!.nodes) this.skipNode(index, at, reason)
-      for (const successor of this.plan.units[next]!.successors) stack.push(successor)
-    }
   }
 
   /** Marks a node that has not started as skipped; nodes waiting on its result learn it. */

@@ -55,6 +55,7 @@ export type FailureKind =
   | "unsupported"
   | "hostCall"
   | "neverSettles"
+  | "suspendedLimit"
 
 export interface Failure {
   readonly kind: FailureKind
@@ -82,6 +83,7 @@ const BASE_PAGES = 256 // the module's own 16 MiB
 const PAGE = 65_536
 const IDLE_MODULES_PER_SIZE = 4
 const MAX_IDLE_MODULES = 6 // across memory sizes: each may keep up to 16 MiB + REUSE_BELOW_BYTES resident
+const MEMORY_SLACK_BYTES = 2 * 1024 * 1024 // "at the limit": less than this left to grow
 const REUSE_BELOW_BYTES = 8 * 1024 * 1024 // a module that grew more than this is dropped, not reused
 
 const require = createRequire(import.meta.url)
@@ -280,6 +282,8 @@ interface Instance {
   readonly module: QuickJSWASMModule
   readonly memory: WasmMemory
   readonly memoryBytes: number
+  /** The memory's maximum size in bytes. */
+  readonly maxBytes: number
 }
 
 /** A fresh runtime and context with the prelude evaluated; callbacks go to the session owning it. */
@@ -291,27 +295,86 @@ interface Prepared {
   owner: Session | undefined
 }
 
+/** A finished session's context, disposed off the critical path. */
+interface Finished {
+  readonly prepared: Prepared
+  readonly handles: ReadonlyArray<Disposable>
+}
+
+/** A QuickJS handle or deferred promise to free. */
+interface Disposable {
+  readonly alive: boolean
+  readonly dispose: () => void
+}
+
+const READY_PER_SIZE = 2 // fresh contexts kept prepared per memory size
+
 /**
- * Owns the compiled module and the reusable QuickJS instances. An instance whose run ended
- * cleanly gets a fresh runtime and context (prepared off the critical path) for the next run;
- * one that ran out of memory, timed out or trapped is dropped whole.
+ * Owns the compiled module and the reusable QuickJS instances. Every run gets a fresh QuickJS
+ * runtime and context (its own job queue and globals) on an instance (its own
+ * `WebAssembly.Memory`) that no other live session uses. Contexts are prepared ahead and
+ * finished ones disposed when the thread is idle; an instance that ran out of memory, timed out
+ * or trapped is dropped whole.
  */
 export class Engine {
   readonly wasmModule: WasmModule
+  private readonly abort: Int32Array | undefined
   private readonly ready = new Map<number, Array<Prepared>>()
   private readonly spare = new Map<number, Array<Instance>>()
-  private preparing = false
-  constructor(wasmModule: WasmModule) {
+  private finished: Array<Finished> = []
+  private housekeeping = false
+  private cleared = false
+  constructor(wasmModule: WasmModule, abort?: Int32Array) {
     this.wasmModule = wasmModule
+    this.abort = abort
+  }
+
+  /** A session on a context prepared ahead (or on an idle instance), if one is at hand. */
+  openReady(job: Job, sid: number): Session | undefined {
+    const size = job.limits.memoryBytes
+    const prepared = this.ready.get(size)?.pop()
+    if (prepared !== undefined) {
+      this.schedule()
+      return new Session(this, prepared, job, sid)
+    }
+    const instance = this.spare.get(size)?.pop() ?? this.reclaim(size)
+    return instance === undefined ? undefined : new Session(this, this.prepare(instance), job, sid)
+  }
+
+  /** Under sustained load the idle-time cleanup has not run yet: free a finished context now. */
+  private reclaim(size: number): Instance | undefined {
+    for (let i = this.finished.length - 1; i >= 0; i--) {
+      const entry = this.finished[i]
+      if (entry === undefined || entry.prepared.instance.memoryBytes !== size) continue
+      this.finished.splice(i, 1)
+      if (!this.dispose(entry.prepared, entry.handles)) continue
+      return entry.prepared.instance
+    }
+    return undefined
   }
 
   /** Creates a session for one run on a prepared context (or a new instance). */
-  async open(job: Job): Promise<Session> {
-    const size = job.limits.memoryBytes
-    const prepared =
-      this.ready.get(size)?.pop() ??
-      this.prepare(this.spare.get(size)?.pop() ?? (await this.instantiate(size)))
-    return new Session(this, prepared, job)
+  async open(job: Job, sid = 0): Promise<Session> {
+    const ready = this.openReady(job, sid)
+    if (ready !== undefined) return ready
+    const instance = await this.instantiate(job.limits.memoryBytes)
+    this.schedule() // prepare the next one ahead for the next run of this size
+    return new Session(this, this.prepare(instance), job, sid)
+  }
+
+  /** Instantiates and prepares contexts for these memory sizes ahead of the first run. */
+  async warm(sizes: ReadonlyArray<number>): Promise<void> {
+    for (const size of sizes) {
+      const list = this.ready.get(size) ?? []
+      this.ready.set(size, list)
+      while (list.length < READY_PER_SIZE && !this.cleared) {
+        try {
+          list.push(this.prepare(await this.instantiate(size)))
+        } catch {
+          return
+        }
+      }
+    }
   }
 
   /** Number of instances kept for reuse. */
@@ -324,16 +387,15 @@ export class Engine {
 
   /** Forgets every idle instance (their memory is released by GC). */
   clear(): void {
+    this.cleared = true
     this.ready.clear()
     this.spare.clear()
+    this.finished = []
   }
 
   private async instantiate(memoryBytes: number): Promise<Instance> {
-    const maximum = BASE_PAGES + Math.ceil(memoryBytes / PAGE)
-    const memory = new Wasm.Memory({
-      initial: BASE_PAGES,
-      maximum: Math.min(maximum, 65_536)
-    })
+    const maximum = Math.min(BASE_PAGES + Math.ceil(memoryBytes / PAGE), 65_536)
+    const memory = new Wasm.Memory({ initial: BASE_PAGES, maximum })
     const module = await newQuickJSWASMModuleFromVariant(
       newVariant(baseVariant, {
         wasmModule: this.wasmModule,
@@ -343,7 +405,7 @@ export class Engine {
         emscriptenModule: QUIET
       })
     )
-    return { module, memory, memoryBytes }
+    return { module, memory, memoryBytes, maxBytes: maximum * PAGE }
   }
 
   private prepare(instance: Instance): Prepared {
@@ -368,27 +430,40 @@ export class Engine {
     return prepared
   }
 
-  /** @internal called by a session that ended cleanly and freed its runtime */
-  recycle(instance: Instance): void {
-    if (instance.memory.buffer.byteLength > BASE_PAGES * PAGE + REUSE_BELOW_BYTES) return
-    if (this.idleCount() >= MAX_IDLE_MODULES) return
-    const list = this.spare.get(instance.memoryBytes) ?? []
-    const ready = this.ready.get(instance.memoryBytes)?.length ?? 0
-    if (list.length + ready >= IDLE_MODULES_PER_SIZE) return
-    list.push(instance)
-    this.spare.set(instance.memoryBytes, list)
-    if (this.preparing) return
-    this.preparing = true
-    // Prepare the next context when the thread is idle, not while a caller waits.
+  /** @internal whether the parent asked to stop the session with this id */
+  abortRequested(sid: number): boolean {
+    return this.abort !== undefined && sid !== 0 && Atomics.load(this.abort, 0) === sid
+  }
+
+  /** @internal a session ended cleanly: free its context when idle, then reuse the instance */
+  release(prepared: Prepared, handles: ReadonlyArray<Disposable>): void {
+    this.finished.push({ prepared, handles })
+    this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.housekeeping || this.cleared) return
+    this.housekeeping = true
+    // Dispose finished contexts and prepare fresh ones when the thread is idle, not while a
+    // caller waits.
     setImmediate(() => {
-      this.preparing = false
+      this.housekeeping = false
+      if (this.cleared) return
+      const finished = this.finished
+      this.finished = []
+      for (const { prepared, handles } of finished) {
+        if (this.dispose(prepared, handles)) this.keep(prepared.instance)
+      }
       for (const [size, instances] of this.spare) {
-        for (let next = instances.pop(); next !== undefined; next = instances.pop()) {
+        const ready = this.ready.get(size) ?? []
+        this.ready.set(size, ready)
+        for (
+          let next = instances.pop();
+          next !== undefined;
+          next = ready.length < READY_PER_SIZE ? instances.pop() : undefined
+        ) {
           try {
-            const prepared = this.prepare(next)
-            const ready = this.ready.get(size) ?? []
-            ready.push(prepared)
-            this.ready.set(size, ready)
+            ready.push(this.prepare(next))
           } catch {
             // an instance that cannot host a fresh context is dropped
           }
@@ -396,11 +471,35 @@ export class Engine {
       }
     }).unref()
   }
+
+  /** Frees a finished context; whether its instance can be reused. */
+  private dispose(prepared: Prepared, handles: ReadonlyArray<Disposable>): boolean {
+    const { runtime, context, run, instance } = prepared
+    try {
+      for (const handle of handles) if (handle.alive) handle.dispose()
+      run.dispose()
+      context.dispose()
+      runtime.dispose()
+    } catch {
+      return false // disposal asserts when something is left over: drop the whole instance instead
+    }
+    return instance.memory.buffer.byteLength <= BASE_PAGES * PAGE + REUSE_BELOW_BYTES
+  }
+
+  /** Keeps an idle instance for reuse, within the caps. */
+  private keep(instance: Instance): void {
+    if (this.idleCount() >= MAX_IDLE_MODULES) return
+    const size = instance.memoryBytes
+    const list = this.spare.get(size) ?? []
+    if (list.length + (this.ready.get(size)?.length ?? 0) >= IDLE_MODULES_PER_SIZE) return
+    list.push(instance)
+    this.spare.set(size, list)
+  }
 }
 
 interface Outstanding {
   readonly resolve: (value: QuickJSHandle) => void
-  readonly dispose: () => void
+  readonly deferred: Disposable
 }
 
 /** One run of guest code. Every method is synchronous and bounded by the run's time budget. */
@@ -408,6 +507,7 @@ export class Session {
   private readonly engine: Engine
   private readonly prepared: Prepared
   private readonly job: Job
+  private readonly sid: number
   private promise: QuickJSHandle | undefined
   private readonly outstanding = new Map<number, Outstanding>()
   private newCalls: Array<HostCall> = []
@@ -420,10 +520,11 @@ export class Session {
   private started = false
   private closed = false
 
-  constructor(engine: Engine, prepared: Prepared, job: Job) {
+  constructor(engine: Engine, prepared: Prepared, job: Job, sid: number) {
     this.engine = engine
     this.prepared = prepared
     this.job = job
+    this.sid = sid
     prepared.owner = this
   }
 
@@ -491,26 +592,20 @@ export class Session {
   close(): void {
     if (this.closed) return
     this.closed = true
-    const { runtime, context, run, instance } = this.prepared
     this.prepared.owner = undefined
     if (this.interrupted) return // after a timeout, OOM or trap: drop the whole instance
-    try {
-      for (const entry of this.outstanding.values()) entry.dispose()
-      this.outstanding.clear()
-      this.promise?.dispose()
-      this.promise = undefined
-      run.dispose()
-      context.dispose()
-      runtime.dispose()
-      this.engine.recycle(instance)
-    } catch {
-      // disposal asserts when something is left over: drop the whole instance instead
-    }
+    const handles: Array<Disposable> = []
+    for (const entry of this.outstanding.values()) handles.push(entry.deferred)
+    this.outstanding.clear()
+    if (this.promise !== undefined) handles.push(this.promise)
+    this.promise = undefined
+    this.engine.release(this.prepared, handles)
   }
 
   /** @internal the interrupt handler's question: has this run used up its time? */
   shouldInterrupt(): boolean {
-    if (performance.now() > this.deadline) this.interrupted = true
+    if (performance.now() > this.deadline || this.engine.abortRequested(this.sid))
+      this.interrupted = true
     return this.interrupted
   }
 
@@ -526,7 +621,7 @@ export class Session {
     const deferred = context.newPromise()
     this.outstanding.set(call.id, {
       resolve: (value) => deferred.resolve(value),
-      dispose: () => deferred.dispose()
+      deferred
     })
     this.newCalls.push(call)
     return deferred.handle
@@ -662,7 +757,14 @@ export class Session {
     if (name === "InternalError" && /stack overflow/.test(message)) {
       return failure("stack", name, "Maximum call stack size exceeded (stack overflow)", { line })
     }
-    if (name === "InternalError" && /out of memory|string too long/.test(message)) {
+    // Out of memory while building the error itself, QuickJS throws `null` (or an error it could
+    // not finish): such a throw with the memory at its maximum is that, not a guest's `throw null`.
+    const outOfMemory =
+      (name === "InternalError" && /out of memory|string too long/.test(message)) ||
+      ((name === "Error" || name === "InternalError") &&
+        (message === "null" || message === "") &&
+        this.memoryExhausted())
+    if (outOfMemory) {
       this.interrupted = true // an instance that ran out of memory is never reused
       return failure("memory", name, this.memoryMessage(), { line })
     }
@@ -711,6 +813,11 @@ export class Session {
       "Timeout",
       `The code ran for more than ${this.job.limits.timeout} ms (time spent waiting on host calls is not counted)`
     )
+  }
+
+  private memoryExhausted(): boolean {
+    const { memory, maxBytes } = this.prepared.instance
+    return memory.buffer.byteLength >= maxBytes - MEMORY_SLACK_BYTES
   }
 
   private memoryMessage(): string {

@@ -1,5 +1,5 @@
 import { Effect, Result } from "effect"
-import { compileWasm, Engine, instantiationFailed, type WasmModule } from "./engine.js"
+import { compileWasm, Engine, instantiationFailed, type Step, type WasmModule } from "./engine.js"
 import { withRealWork } from "./realWork.js"
 import type { Driver, SessionHandle } from "./run.js"
 
@@ -10,35 +10,79 @@ export const sharedWasm = (): WasmModule => {
   return wasm
 }
 
-/** Runs sessions on this thread: fastest, but a native-heavy loop can overshoot the deadline. */
-export const makeInThreadDriver = (engine: Engine): Driver => ({
-  open: (job, label) =>
-    Effect.gen(function* () {
-      // Instantiating a QuickJS instance is real asynchronous work (WebAssembly instantiation).
-      const opened = yield* Effect.acquireRelease(
-        withRealWork(
-          `sandbox:${label}`,
-          Effect.tryPromise({ try: () => engine.open(job), catch: (error) => error })
-        ).pipe(Effect.result),
-        (result) =>
-          Effect.sync(() => (Result.isSuccess(result) ? result.success.close() : undefined))
-      )
-      if (Result.isFailure(opened)) {
-        const failed = instantiationFailed(opened.failure)
+const suspendedLimit = (max: number): Step => ({
+  _tag: "failed",
+  failure: {
+    kind: "suspendedLimit",
+    name: "SuspendedLimit",
+    message: `The code suspended in a host call while this thread already held ${max} suspended runs (maxSuspendedPerWorker)`,
+    line: undefined,
+    callId: undefined,
+    size: undefined
+  },
+  logs: []
+})
+
+/**
+ * Runs sessions on this thread: fastest, but a native-heavy loop can overshoot the deadline and
+ * blocks the thread meanwhile — trusted code only. Sessions suspended in host calls stay
+ * resident (up to `maxSuspended`) while other sessions run.
+ */
+export const makeInThreadDriver = (engine: Engine, maxSuspended: number): Driver => {
+  let suspendedCount = 0
+  return {
+    maxSuspended,
+    open: (job, options) =>
+      Effect.gen(function* () {
+        let suspended = false
+        const track = (step: Step): Step => {
+          if (suspended) {
+            suspended = false
+            suspendedCount--
+          }
+          if (step._tag !== "pending") return step
+          if (suspendedCount >= maxSuspended) return suspendedLimit(maxSuspended)
+          suspended = true
+          suspendedCount++
+          return step
+        }
+        // Instantiating a QuickJS instance is real asynchronous work (WebAssembly instantiation).
+        const opened = yield* Effect.acquireRelease(
+          withRealWork(
+            `sandbox:${options.label}`,
+            Effect.suspend(() => {
+              const ready = engine.openReady(job, 0)
+              return ready !== undefined
+                ? Effect.succeed(ready)
+                : Effect.tryPromise({ try: () => engine.open(job), catch: (error) => error })
+            })
+          ).pipe(Effect.result),
+          (result) =>
+            Effect.sync(() => {
+              if (suspended) {
+                suspended = false
+                suspendedCount--
+              }
+              if (Result.isSuccess(result)) result.success.close()
+            })
+        )
+        if (Result.isFailure(opened)) {
+          const failed = instantiationFailed(opened.failure)
+          const handle: SessionHandle = {
+            start: Effect.succeed(failed),
+            resume: () => Effect.succeed(failed)
+          }
+          return handle
+        }
+        const session = opened.success
         const handle: SessionHandle = {
-          start: Effect.succeed(failed),
-          resume: () => Effect.succeed(failed)
+          start: Effect.flatMap(options.onStart, () => Effect.sync(() => track(session.start()))),
+          resume: (results) => Effect.sync(() => track(session.resume(results)))
         }
         return handle
-      }
-      const session = opened.success
-      const handle: SessionHandle = {
-        start: Effect.sync(() => session.start()),
-        resume: (results) => Effect.sync(() => session.resume(results))
-      }
-      return handle
-    })
-})
+      })
+  }
+}
 
 /** A fresh engine (its own pool of reusable QuickJS instances). */
 export const makeEngine = (): Engine => new Engine(sharedWasm())

@@ -8,6 +8,7 @@ import {
   SandboxOutputTooLarge,
   SandboxRuntimeError,
   SandboxStackOverflow,
+  SandboxSuspendedLimit,
   SandboxSyntaxError,
   SandboxTimeout,
   SandboxUnsupported
@@ -21,10 +22,27 @@ export interface SessionHandle {
   readonly resume: (results: ReadonlyArray<HostResult>) => Effect.Effect<Step>
 }
 
+/** How a run is queued and reported. */
+export interface OpenOptions {
+  readonly label: string
+  /** Fair-queueing key (runs of one key are served round robin against other keys). */
+  readonly key: string
+  /** Runs in the caller's fiber when the run leaves the queue, just before its first step. */
+  readonly onStart: Effect.Effect<void>
+}
+
 /** Where sessions run (this thread, a worker). Closing the scope frees the session at once. */
 export interface Driver {
-  readonly open: (job: Job, label: string) => Effect.Effect<SessionHandle, never, Scope.Scope>
+  readonly open: (
+    job: Job,
+    options: OpenOptions
+  ) => Effect.Effect<SessionHandle, never, Scope.Scope>
+  /** Suspended sessions a worker (or this thread) may hold. */
+  readonly maxSuspended: number
 }
+
+/** Default bound of sessions suspended in host calls per worker (each keeps its own instance). */
+export const defaultMaxSuspendedPerWorker = 64
 
 export const defaultLimits: Limits = {
   timeout: 5_000,
@@ -162,6 +180,7 @@ export const prepare = (
     const problem = parseProblem(request.source)
     if (problem !== undefined) {
       const line = problem.line === undefined ? {} : { line: problem.line }
+      const column = problem.column === undefined ? {} : { column: problem.column }
       return yield* problem.kind === "unsupported"
         ? new SandboxUnsupported({
             ...withLabel,
@@ -169,7 +188,7 @@ export const prepare = (
             feature: problem.feature,
             message: problem.message
           })
-        : new SandboxSyntaxError({ ...withLabel, ...line, message: problem.message })
+        : new SandboxSyntaxError({ ...withLabel, ...line, ...column, message: problem.message })
     }
     return {
       job: {
@@ -275,7 +294,8 @@ const toError = (
   limits: Limits,
   label: string | undefined,
   failures: ReadonlyMap<number, HostFailure>,
-  logs: ReadonlyArray<string>
+  logs: ReadonlyArray<string>,
+  maxSuspended: number
 ): SandboxError => {
   const withLabel = {
     ...(label === undefined ? {} : { label }),
@@ -328,6 +348,12 @@ const toError = (
         message: failure.message
       })
     }
+    case "suspendedLimit":
+      return new SandboxSuspendedLimit({
+        ...withLabel,
+        maxSuspendedPerWorker: maxSuspended,
+        message: failure.message
+      })
     case "neverSettles":
     case "runtime":
       return new SandboxRuntimeError({
@@ -346,11 +372,20 @@ export const runWith = (
 ): Effect.Effect<RunResult, SandboxError> =>
   Effect.scoped(
     Effect.gen(function* () {
+      const called = performance.now()
       const { job, host } = yield* prepare(request)
       const label = request.label ?? "run"
       const failures = new Map<number, HostFailure>()
       const results = yield* Queue.unbounded<HostResult>()
-      const session = yield* driver.open(job, label)
+      const onStart = request.onStart
+      const session = yield* driver.open(job, {
+        label,
+        key: request.fairnessKey ?? "",
+        onStart:
+          onStart === undefined
+            ? Effect.void
+            : Effect.suspend(() => onStart({ queuedMillis: performance.now() - called }))
+      })
       let step = yield* session.start
       let inFlight = 0
       while (step._tag === "pending") {
@@ -374,7 +409,7 @@ export const runWith = (
       }
       if (step._tag === "failed")
         return yield* Effect.fail(
-          toError(step.failure, job.limits, request.label, failures, step.logs)
+          toError(step.failure, job.limits, request.label, failures, step.logs, driver.maxSuspended)
         )
       const outputJson = step.outputJson
       if (outputJson === undefined) return { output: undefined, logs: step.logs }

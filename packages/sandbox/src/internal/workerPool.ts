@@ -1,25 +1,49 @@
 import { existsSync } from "node:fs"
 import { Worker } from "node:worker_threads"
-import { Deferred, Effect, Semaphore } from "effect"
+import { Effect } from "effect"
 import type { Failure, Step } from "./engine.js"
 import { sharedWasm } from "./inThread.js"
 import { withRealWork } from "./realWork.js"
-import type { Driver, SessionHandle } from "./run.js"
-import type { FromWorker, ToWorker } from "./worker.js"
+import type { Driver, OpenOptions, SessionHandle } from "./run.js"
+import type { FromWorker, ToWorker, WorkerData } from "./worker.js"
 
 export interface WorkerPoolOptions {
   readonly workers: number
   readonly terminateGrace?: number
+  readonly maxSuspendedPerWorker: number
+  /** Memory sizes each worker prepares contexts for at start-up. */
+  readonly warmSizes: ReadonlyArray<number>
 }
 
 const MAX_TIMER_MS = 2_147_483_647 // setTimeout fires at once beyond this
+const INSTANTIATE_ALLOWANCE_MS = 1_000 // creating a QuickJS instance is not the guest's time
+
+/** A step waiting for its turn on a worker, or running on one. */
+interface Unit {
+  readonly key: string
+  /** Set for a resume: the worker holding the session. */
+  readonly home: PoolWorker | undefined
+  /** Called when the unit gets its turn (the worker is reserved for it). */
+  readonly grant: (worker: PoolWorker | undefined) => void
+  cancelled: boolean
+}
 
 interface PoolWorker {
   readonly worker: Worker
-  seq: number
+  readonly abort: Int32Array
+  ready: boolean
   dead: boolean
   exitReason: string | undefined
-  waiting: ((reply: FromWorker | undefined) => void) | undefined
+  /** A step is running (or reserved): one at a time per worker. */
+  busy: boolean
+  /** Live sessions on this worker (suspended or running). */
+  sessions: number
+  /** Sessions suspended in host calls. */
+  suspended: number
+  /** Resumes of this worker's sessions, waiting for it. */
+  readonly resumes: Array<Unit>
+  /** Reply handlers of the step in flight, by session id. */
+  readonly replies: Map<number, (message: FromWorker | undefined) => void>
 }
 
 /** Finds the worker entry and engine next to this file: `src/internal/*.ts` or `dist/internal/*.js`. */
@@ -46,37 +70,107 @@ const failed = (kind: Failure["kind"], name: string, message: string): Step => (
   logs: []
 })
 
+/**
+ * Fair queue of new runs: one FIFO per key (an execution, a caller), served round robin, so one
+ * key's backlog delays another key's run by at most one step per worker.
+ */
+class FairQueue {
+  private readonly byKey = new Map<string, Array<Unit>>()
+  private readonly order: Array<string> = []
+  private size = 0
+  get length(): number {
+    return this.size
+  }
+  push(unit: Unit): void {
+    let list = this.byKey.get(unit.key)
+    if (list === undefined) {
+      list = []
+      this.byKey.set(unit.key, list)
+      this.order.push(unit.key)
+    }
+    list.push(unit)
+    this.size++
+  }
+  remove(unit: Unit): void {
+    const list = this.byKey.get(unit.key)
+    const index = list?.indexOf(unit) ?? -1
+    if (list === undefined || index < 0) return
+    list.splice(index, 1)
+    this.size--
+    if (list.length === 0) this.drop(unit.key)
+  }
+  shift(): Unit | undefined {
+    const key = this.order.shift()
+    if (key === undefined) return undefined
+    const list = this.byKey.get(key)
+    const unit = list?.shift()
+    if (list === undefined || unit === undefined) {
+      this.byKey.delete(key)
+      return this.shift()
+    }
+    this.size--
+    if (list.length === 0) this.byKey.delete(key)
+    else this.order.push(key) // round robin: this key goes to the back
+    return unit
+  }
+  private drop(key: string): void {
+    this.byKey.delete(key)
+    const index = this.order.indexOf(key)
+    if (index >= 0) this.order.splice(index, 1)
+  }
+}
+
 /** A pool of worker threads hosting QuickJS; terminated with the enclosing scope. */
 export const makeWorkerPool = (options: WorkerPoolOptions) =>
   Effect.gen(function* () {
     const wasmModule = sharedWasm()
     const { workerUrl, engineUrl } = locate()
-    const all = new Set<PoolWorker>()
-    const idle: Array<PoolWorker> = []
-    const permits = yield* Semaphore.make(Math.max(1, Math.floor(options.workers)))
+    const size = Math.max(1, Math.floor(options.workers))
+    const grace = options.terminateGrace
+    const workers: Array<PoolWorker> = []
+    const starts = new FairQueue()
     let closed = false
+    let nextSid = 1
+    let startFailure: string | undefined
 
-    const kill = (pool: PoolWorker): Promise<number> => {
+    const refresh = (pool: PoolWorker): void => {
+      if (pool.dead) return
+      // Referenced while it holds a session or runs a step (a run is in flight), else unref'd.
+      if (pool.busy || pool.sessions > 0) pool.worker.ref()
+      else pool.worker.unref()
+    }
+
+    const gone = (pool: PoolWorker, reason: string): void => {
+      if (pool.dead) return
       pool.dead = true
-      all.delete(pool)
-      const index = idle.indexOf(pool)
-      if (index >= 0) idle.splice(index, 1)
-      const waiting = pool.waiting
-      pool.waiting = undefined
-      waiting?.(undefined)
+      pool.exitReason ??= reason
+      const index = workers.indexOf(pool)
+      if (index >= 0) workers.splice(index, 1)
+      const replies = [...pool.replies.values()]
+      pool.replies.clear()
+      for (const reply of replies) reply(undefined)
+      // Resumes of its sessions get their turn at once and find the worker dead.
+      for (const unit of pool.resumes.splice(0)) if (!unit.cancelled) unit.grant(pool)
+      // Replace a worker that was serving; one that never started is retried by the next run.
+      if (!closed && pool.ready) spawn()
+      if (!closed) dispatch()
+    }
+
+    const kill = (pool: PoolWorker, reason: string): Promise<number> => {
+      gone(pool, reason)
       return pool.worker.terminate()
     }
 
-    yield* Effect.addFinalizer(() =>
-      Effect.promise(async () => {
-        closed = true
-        await Promise.all([...all].map(kill))
-      })
-    )
-
-    const spawn = Effect.callback<PoolWorker>((resume) => {
+    const spawn = (): void => {
+      const abort = new SharedArrayBuffer(4)
+      const data: WorkerData = {
+        engineUrl: engineUrl.href,
+        wasmModule,
+        abort,
+        warmSizes: options.warmSizes
+      }
       const worker = new Worker(workerUrl, {
-        workerData: { engineUrl: engineUrl.href, wasmModule },
+        workerData: data,
         resourceLimits: { maxOldGenerationSizeMb: 256 },
         // Not the parent's flags and loaders (e.g. tsx): the worker needs none, and starts faster.
         execArgv: [],
@@ -84,137 +178,167 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
       })
       const pool: PoolWorker = {
         worker,
-        seq: 0,
+        abort: new Int32Array(abort),
+        ready: false,
         dead: false,
         exitReason: undefined,
-        waiting: undefined
+        busy: false,
+        sessions: 0,
+        suspended: 0,
+        resumes: [],
+        replies: new Map()
       }
-      all.add(pool)
-      let ready = false
-      const gone = (reason: string) => {
-        pool.dead = true
-        pool.exitReason ??= reason
-        all.delete(pool)
-        if (!ready) {
-          ready = true
-          resume(Effect.die(new Error(`@weft/sandbox: a worker failed to start (${reason})`)))
-        }
-        const waiting = pool.waiting
-        pool.waiting = undefined
-        waiting?.(undefined)
-      }
+      workers.push(pool)
       worker.on("message", (message: FromWorker) => {
         if (message.type === "ready") {
-          ready = true
-          resume(Effect.succeed(pool))
-        } else pool.waiting?.(message)
+          pool.ready = true
+          startFailure = undefined
+          refresh(pool)
+          dispatch()
+        } else pool.replies.get(message.sid)?.(message)
       })
       worker.on("error", (error) => {
         const code = (error as { readonly code?: unknown }).code
-        gone(code === "ERR_WORKER_OUT_OF_MEMORY" ? "out of memory" : error.message)
+        if (!pool.ready) startFailure = error.message
+        gone(pool, code === "ERR_WORKER_OUT_OF_MEMORY" ? "out of memory" : error.message)
       })
-      worker.on("exit", (code) => gone(`exit code ${code}`))
-      return Effect.promise(() => kill(pool))
-    })
+      worker.on("exit", (code) => gone(pool, `exit code ${code}`))
+    }
 
-    // Start one worker in the background so the first run does not pay for it: the first run
-    // takes it over (waiting for it to be ready) unless it is already parked as idle.
-    const warm = yield* Deferred.make<PoolWorker | undefined>()
-    let warming: Deferred.Deferred<PoolWorker | undefined> | undefined = warm
-    yield* Effect.forkScoped(
-      withRealWork("sandbox:worker-start", spawn).pipe(
-        Effect.catchCause(() => Effect.succeed(undefined)), // a failed start shows up again when a run needs a worker
-        Effect.tap((pool) =>
-          Effect.sync(() => {
-            if (warming !== warm) return // a run took it over
-            warming = undefined
-            if (pool === undefined || closed || pool.dead) return
-            pool.worker.unref()
-            idle.push(pool)
-          })
-        ),
-        Effect.flatMap((pool) => Deferred.succeed(warm, pool))
-      )
-    )
-
-    const obtain = Effect.gen(function* () {
-      const reused = idle.pop()
-      if (reused !== undefined) return reused
-      if (warming !== undefined) {
-        const starting = warming
-        warming = undefined
-        const started = yield* Deferred.await(starting)
-        if (started !== undefined && !started.dead) return started
+    /** Hands free workers to waiting units: a worker's own resumes first, then new runs. */
+    const dispatch = (): void => {
+      for (const pool of workers) {
+        if (pool.dead || !pool.ready || pool.busy) continue
+        const resume = pool.resumes.shift()
+        if (resume !== undefined) {
+          pool.busy = true
+          refresh(pool)
+          resume.grant(pool)
+        }
       }
-      // Starting a worker is real asynchronous work: virtual time must not advance meanwhile.
-      return yield* withRealWork("sandbox:worker-start", spawn)
-    })
+      while (starts.length > 0) {
+        let best: PoolWorker | undefined
+        for (const pool of workers) {
+          if (pool.dead || !pool.ready || pool.busy) continue
+          if (best === undefined || pool.sessions < best.sessions) best = pool
+        }
+        if (best === undefined) break
+        const unit = starts.shift()
+        if (unit === undefined) break
+        best.busy = true
+        refresh(best)
+        unit.grant(best)
+      }
+      // No worker can start (each failed to): fail the waiting runs instead of leaving them queued.
+      if (workers.length === 0 && startFailure !== undefined) {
+        for (let unit = starts.shift(); unit !== undefined; unit = starts.shift())
+          unit.grant(undefined)
+      }
+    }
 
-    const giveBack = (pool: PoolWorker) =>
-      Effect.gen(function* () {
-        if (!pool.dead && !closed) {
-          pool.worker.unref()
-          idle.push(pool)
-        } else if (!pool.dead) yield* Effect.promise(() => kill(pool))
-      })
+    const free = (pool: PoolWorker): void => {
+      pool.busy = false
+      refresh(pool)
+      dispatch()
+    }
 
-    // Waiting for a free worker stays interruptible (a queued run is cancelled at once, not when
-    // the busy worker frees up). The permit's release is registered with the take; the worker's
-    // is registered later, so it runs first: the worker is idle before the next run wakes up.
-    const acquire = Effect.gen(function* () {
-      yield* Semaphore.takeScoped(permits, 1)
-      return yield* Effect.uninterruptible(
-        Effect.tap(obtain, (pool) => Effect.addFinalizer(() => giveBack(pool)))
-      )
-    })
-
-    const roundTrip = (
-      pool: PoolWorker,
-      message: ToWorker,
-      budgetMs: number,
-      label: string
-    ): Effect.Effect<Step> =>
-      withRealWork(
-        `sandbox:${label}`,
-        Effect.callback<Step>((resume) => {
-          if (pool.dead) {
-            resume(Effect.succeed(crashed(pool)))
+    /** Waits for a turn: on `home` for a resume, on any worker for a start. Interruptible. */
+    const turn = (key: string, home: PoolWorker | undefined) =>
+      Effect.callback<PoolWorker | undefined>((resume) => {
+        if (closed) {
+          resume(Effect.succeed(undefined))
+          return
+        }
+        const unit: Unit = {
+          key,
+          home,
+          cancelled: false,
+          grant: (pool) => resume(Effect.succeed(pool))
+        }
+        if (home !== undefined) {
+          if (home.dead) {
+            resume(Effect.succeed(home))
             return
           }
-          const timer = setTimeout(
-            () => {
-              pool.waiting = undefined
-              void kill(pool)
-              resume(
-                Effect.succeed(
-                  failed(
-                    "timeout",
-                    "Timeout",
-                    "The code kept running past its time limit and its worker was terminated"
-                  )
+          home.resumes.push(unit)
+        } else {
+          starts.push(unit)
+          if (workers.length === 0) {
+            startFailure = undefined
+            spawn()
+          }
+        }
+        dispatch()
+        return Effect.sync(() => {
+          unit.cancelled = true
+          if (home !== undefined) {
+            const index = home.resumes.indexOf(unit)
+            if (index >= 0) home.resumes.splice(index, 1)
+          } else starts.remove(unit)
+        })
+      })
+
+    /** Sends one step to a reserved worker and waits for its reply, bounded by the budget. */
+    const roundTrip = (
+      pool: PoolWorker,
+      sid: number,
+      message: ToWorker,
+      budgetMs: number
+    ): Effect.Effect<Step> =>
+      Effect.callback<Step>((resume) => {
+        if (pool.dead) {
+          pool.busy = false
+          resume(Effect.succeed(crashed(pool)))
+          return
+        }
+        let settled = false
+        const overran = () => {
+          if (!settled) {
+            settled = true
+            resume(
+              Effect.succeed(
+                failed(
+                  "timeout",
+                  "Timeout",
+                  "The code kept running past its time limit and its worker was terminated"
                 )
               )
-            },
-            Math.min(budgetMs, MAX_TIMER_MS)
-          )
-          pool.waiting = (reply) => {
-            if (reply !== undefined && (reply.type !== "step" || reply.seq !== message.seq)) return
-            clearTimeout(timer)
-            pool.waiting = undefined
-            resume(Effect.succeed(reply === undefined ? crashed(pool) : reply.step))
+            )
           }
-          pool.worker.ref()
-          pool.worker.postMessage(message)
-          // Interrupted while the guest runs: terminate the worker, the only way to stop it at once.
-          return Effect.sync(() => {
+          void kill(pool, "terminated: a run on the same worker overran its time limit")
+        }
+        let timer = setTimeout(overran, Math.min(budgetMs, MAX_TIMER_MS))
+        pool.replies.set(sid, (reply) => {
+          if (reply?.type === "instantiating") {
             clearTimeout(timer)
-            if (pool.waiting !== undefined) {
-              pool.waiting = undefined
-              void kill(pool)
-            }
-          })
+            timer = setTimeout(overran, Math.min(budgetMs + INSTANTIATE_ALLOWANCE_MS, MAX_TIMER_MS))
+            return
+          }
+          clearTimeout(timer)
+          pool.replies.delete(sid)
+          if (reply !== undefined) free(pool)
+          if (settled) return
+          settled = true
+          resume(
+            Effect.succeed(
+              reply === undefined || reply.type !== "step" ? crashed(pool) : reply.step
+            )
+          )
         })
-      )
+        pool.worker.postMessage(message)
+        // Interrupted while the guest runs: ask the worker to stop this session (its interrupt
+        // handler checks the flag); terminate the worker only if it does not stop promptly.
+        return Effect.sync(() => {
+          if (settled) return
+          settled = true
+          Atomics.store(pool.abort, 0, sid)
+          clearTimeout(timer)
+          timer = setTimeout(() => {
+            if (pool.replies.has(sid))
+              void kill(pool, "terminated: an interrupted run did not stop")
+          }, grace ?? 150)
+        })
+      })
 
     const crashed = (pool: PoolWorker): Step =>
       pool.exitReason === "out of memory"
@@ -225,38 +349,116 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
             `The sandbox worker stopped unexpectedly (${pool.exitReason ?? "terminated"})`
           )
 
+    for (let i = 0; i < size; i++) spawn()
+
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(async () => {
+        closed = true
+        for (let unit = starts.shift(); unit !== undefined; unit = starts.shift())
+          unit.grant(undefined)
+        await Promise.all([...workers].map((pool) => kill(pool, "the pool was closed")))
+      })
+    )
+
+    const closedStep = failed("runtime", "SandboxClosed", "The sandbox was closed")
+
     const driver: Driver = {
-      open: (job, label) =>
+      maxSuspended: options.maxSuspendedPerWorker,
+      open: (job, open: OpenOptions) =>
         Effect.gen(function* () {
-          const pool = yield* acquire
+          const sid = nextSid++
           const timeout = job.limits.timeout
-          const grace = options.terminateGrace ?? Math.min(1_000, 100 + timeout / 2)
+          const extra = grace ?? Math.min(150, 50 + timeout / 2)
+          let home: PoolWorker | undefined
           let usedMs = 0
-          let open = false
-          const step = (message: ToWorker, extra: number) =>
-            Effect.gen(function* () {
-              const started = performance.now()
-              const result = yield* roundTrip(
-                pool,
-                message,
-                Math.max(0, timeout - usedMs) + grace + extra,
-                label
+          let live = false // the session exists on `home` (started, not finished)
+          let suspended = false
+          const settle = (step: Step): Step => {
+            if (home === undefined) return step
+            if (step._tag !== "pending") {
+              if (live) home.sessions--
+              live = false
+              refresh(home)
+              return step
+            }
+            if (home.suspended >= options.maxSuspendedPerWorker) {
+              home.sessions--
+              live = false
+              if (!home.dead) home.worker.postMessage({ type: "close", sid } satisfies ToWorker)
+              refresh(home)
+              return failed(
+                "suspendedLimit",
+                "SuspendedLimit",
+                `The code suspended in a host call while its worker already held ${options.maxSuspendedPerWorker} suspended runs (maxSuspendedPerWorker)`
               )
-              usedMs += performance.now() - started
-              open = result._tag === "pending"
-              return result
+            }
+            home.suspended++
+            suspended = true
+            return step
+          }
+          const step = (pool: PoolWorker, message: ToWorker, allowance: number) =>
+            Effect.suspend(() => {
+              const started = performance.now()
+              return Effect.map(
+                roundTrip(pool, sid, message, Math.max(0, timeout - usedMs) + extra + allowance),
+                (result) => {
+                  usedMs += performance.now() - started
+                  return settle(result)
+                }
+              )
             })
           yield* Effect.addFinalizer(() =>
             Effect.sync(() => {
-              if (open && !pool.dead)
-                pool.worker.postMessage({ type: "close", seq: ++pool.seq } satisfies ToWorker)
+              if (home === undefined || !live) return
+              if (suspended) home.suspended--
+              home.sessions--
+              live = false
+              if (!home.dead) home.worker.postMessage({ type: "close", sid } satisfies ToWorker)
+              refresh(home)
             })
           )
           const handle: SessionHandle = {
-            // Creating the QuickJS instance is not the guest's time: allow a second for it.
-            start: step({ type: "start", seq: ++pool.seq, job }, 1_000),
+            start: withRealWork(
+              `sandbox:${open.label}`,
+              Effect.gen(function* () {
+                const pool = yield* turn(open.key, undefined)
+                if (pool === undefined) {
+                  return startFailure !== undefined && !closed
+                    ? failed(
+                        "runtime",
+                        "WorkerExited",
+                        `@weft/sandbox: a worker failed to start (${startFailure})`
+                      )
+                    : closedStep
+                }
+                home = pool
+                pool.sessions++
+                live = true
+                yield* Effect.onInterrupt(open.onStart, () =>
+                  Effect.sync(() => {
+                    pool.sessions--
+                    live = false
+                    free(pool)
+                  })
+                )
+                return yield* step(pool, { type: "start", sid, job }, 0)
+              })
+            ),
             resume: (results) =>
-              Effect.suspend(() => step({ type: "resume", seq: ++pool.seq, results }, 0))
+              withRealWork(
+                `sandbox:${open.label}`,
+                Effect.gen(function* () {
+                  const pool = home
+                  if (pool === undefined) return closedStep
+                  if (suspended) {
+                    pool.suspended--
+                    suspended = false
+                  }
+                  yield* turn(open.key, pool)
+                  if (pool.dead) return crashed(pool)
+                  return yield* step(pool, { type: "resume", sid, results }, 0)
+                })
+              )
           }
           return handle
         })
