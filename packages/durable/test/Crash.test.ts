@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import type { Runtime } from "@weft/runtime"
 import { postgresUrl, schemaName, tempDir } from "./helpers.js"
-import { chain } from "./crash/workflow.js"
+import { Durable } from "../src/index.js"
+import { chain, effectful, eventName } from "./crash/workflow.js"
 
 const child = fileURLToPath(new URL("./crash/child.ts", import.meta.url))
 const dirs = tempDir()
@@ -16,7 +17,11 @@ type Line = {
   readonly key?: string
   readonly result?: Runtime.ExecutionResult
 }
-type KillPoint = { readonly node: string; readonly on: "begin" | "effect" }
+type KillPoint = {
+  readonly node: string
+  readonly on: "begin" | "effect"
+  readonly afterMillis?: number
+}
 
 /** Runs one child; kills it with SIGKILL at `kill` (if given); resolves with its lines. */
 const runChild = (config: object, kill?: KillPoint, signal: NodeJS.Signals = "SIGKILL") =>
@@ -72,14 +77,18 @@ const prng = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
+// `count` points at node boundaries (`begin`: before the node's side effect) or mid-node
+// (`effect`: after it, before the node returns), plus one during the delay node (190 ms after
+// n12's side effect: n12 takes 40 ms, then the 300 ms delay runs).
 const killPlan = (seed: number, count: number): Array<KillPoint> => {
   const random = prng(seed)
-  const candidates = [...chain]
+  const candidates = chain.filter((node) => node !== "n12")
   const picked = new Set<string>()
   while (picked.size < count) picked.add(candidates[Math.floor(random() * candidates.length)]!)
-  return candidates
-    .filter((node) => picked.has(node))
-    .map((node) => ({ node, on: random() < 0.5 ? "begin" : "effect" }))
+  return chain.flatMap((node): Array<KillPoint> => {
+    if (node === "n12") return [{ node, on: "effect", afterMillis: 190 }]
+    return picked.has(node) ? [{ node, on: random() < 0.5 ? "begin" : "effect" }] : []
+  })
 }
 
 const summary = (result: Runtime.ExecutionResult) => ({
@@ -94,30 +103,41 @@ const summary = (result: Runtime.ExecutionResult) => ({
 })
 
 const crashSuite = (name: string, store: (label: string) => object) =>
-  it(`${name}: an execution SIGKILLed at 10 points resumes to the same result, side effects once per key (twice at most for an interrupted node)`, async () => {
+  it(`${name}: an execution SIGKILLed at 11 points (10 from a seed, one mid-delay) resumes to the same result, side effects once per key (twice at most for an interrupted node)`, async () => {
     const seed = Number(process.env.WEFT_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
     const plan = killPlan(seed, 10)
     console.log(
-      `${name} crash test seed ${seed} (WEFT_CRASH_SEED=${seed} replays it): kills at ${plan.map((p) => `${p.node}/${p.on}`).join(", ")}`
+      `${name} crash test seed ${seed} (WEFT_CRASH_SEED=${seed} replays it): kills at ${plan.map((p) => `${p.node}/${p.on}${p.afterMillis === undefined ? "" : `+${p.afterMillis}ms`}`).join(", ")}`
     )
     const effects = dirs.file(`${name}-effects.db`)
 
     const reference = await runChild({
       store: store("reference"),
       effects: dirs.file(`${name}-reference-effects.db`),
-      key: "reference"
+      key: "reference",
+      sendEvent: true
     })
     const expected = reference.lines.find((line) => line.t === "result")?.result
     assert.isDefined(expected, `the uninterrupted run printed no result: ${reference.stderr}`)
     assert.strictEqual(expected!.status, "succeeded")
 
-    const config = { store: store("crashed"), effects, key: "crashed" }
-    for (const point of plan) {
+    const crashedStore = store("crashed")
+    const config = { store: crashedStore, effects, key: "crashed" }
+    for (const [index, point] of plan.entries()) {
       const run = await runChild(config, point)
       assert.isTrue(
         run.killed,
         `the child never reached ${point.node}/${point.on} (exit ${run.code}): ${run.stderr.slice(-2000)}`
       )
+      if (index === 0) {
+        // the event comes from another process (this one, as a reader), long before its node waits
+        const reader = await Durable.open({
+          ...(crashedStore as Durable.OpenOptions),
+          runner: false
+        })
+        await reader.send("crashed", eventName, { v: 5 })
+        await reader.close()
+      }
     }
     const last = await runChild(config)
     const actual = last.lines.find((line) => line.t === "result")?.result
@@ -131,7 +151,8 @@ const crashSuite = (name: string, store: (label: string) => object) =>
       .filter((event) => event.type === "node-succeeded")
       .map((event) => (event as { nodeId: string }).nodeId)
     assert.strictEqual(succeeded.length, new Set(succeeded).size)
-    assert.strictEqual(succeeded.length, chain.length + 2)
+    assert.strictEqual(succeeded.length, effectful.length + 2) // + the delay and event nodes
+    assert.deepStrictEqual(actual!.outputs.approval, { v: 5 })
 
     const db = new DatabaseSync(effects)
     const counts = db
@@ -140,12 +161,20 @@ const crashSuite = (name: string, store: (label: string) => object) =>
       )
       .all() as Array<{ key: string; node: string; n: number }>
     db.close()
-    assert.strictEqual(counts.length, chain.length + 2, "one idempotency key per node")
-    const killedMidNode = new Set(plan.filter((p) => p.on === "effect").map((p) => p.node))
+    assert.strictEqual(
+      counts.length,
+      effectful.length,
+      "one idempotency key per node with a side effect"
+    )
+    const killedMidNode = new Set(
+      plan.filter((p) => p.on === "effect" && p.afterMillis === undefined).map((p) => p.node)
+    )
     for (const { key, node, n } of counts) {
       assert.strictEqual(key, `crashed:${node}:1`)
       if (killedMidNode.has(node))
         assert.isAtMost(n, 2, `${node} was interrupted once; its side effect ran ${n} times`)
+      else if (node === "n12")
+        assert.isAtMost(n, 2, `n12 (killed 150 ms after it returned) ran ${n} times`)
       else if (node !== "p1" && node !== "p2")
         assert.strictEqual(n, 1, `${node}'s side effect ran ${n} times`)
       else assert.isAtMost(n, 2, `${node} (parallel with a killed node) ran ${n} times`)
@@ -180,7 +209,7 @@ describe("graceful shutdown, with real processes", () => {
       .get() as { status: string }
     db.close()
     assert.strictEqual(row.status, "running")
-    const second = await runChild(config)
+    const second = await runChild({ ...config, sendEvent: true })
     const result = second.lines.find((line) => line.t === "result")?.result
     assert.strictEqual(result?.status, "succeeded")
     const effects = new DatabaseSync(config.effects)

@@ -4,7 +4,7 @@
 import { DatabaseSync } from "node:sqlite"
 import { Runtime } from "@weft/runtime"
 import { Durable } from "../../src/index.js"
-import { crashWorkflow } from "./workflow.js"
+import { crashWorkflow, eventName } from "./workflow.js"
 
 interface Config {
   readonly store:
@@ -12,6 +12,8 @@ interface Config {
     | { readonly postgres: { readonly url: string; readonly schema: string } }
   readonly effects: string
   readonly key: string
+  /** Send the event node's event from this process right after starting (the reference run). */
+  readonly sendEvent?: boolean
 }
 
 const config = JSON.parse(process.argv[2]!) as Config
@@ -64,6 +66,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const)
 const store = await Durable.open({ ...config.store, runtime, pollInterval: 50 })
 say({ t: "open" })
 await store.start(crashWorkflow(), { v: 3 }, { key: config.key })
+if (config.sendEvent === true) await store.send(config.key, eventName, { v: 5 })
 const result = await store.result(config.key)
 say({ t: "result", result })
 say({ t: "closing" })
