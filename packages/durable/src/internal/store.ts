@@ -425,9 +425,9 @@ const makeWith = (
         // Shutting down: whatever the interrupted run returned is not this execution's result; the
         // next runner replays it from the journal. Wait here for the engine to interrupt the run.
         if (runner.suspending) return yield* Effect.never
-        // A cancelled execution ends once its live activities stopped and their finalizers ran.
-        if (result.status === "cancelled")
-          yield* Effect.andThen(Deferred.succeed(cancelled, undefined), drain)
+        // Attempts still running when the execution ended (cancelled, timed out, failed fast) run
+        // in the engine's fibers: stop them, and end once their finalizers ran.
+        yield* Effect.andThen(Deferred.succeed(cancelled, undefined), drain)
         yield* finish(key, { status: result.status, result: JSON.stringify(result), error: null })
       })
 
