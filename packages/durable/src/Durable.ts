@@ -19,7 +19,7 @@
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { Runtime } from "@weft/runtime"
+import { type Resource, Runtime } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
 import { Context, Effect, Exit, Layer, Redacted, type Schema, Scope } from "effect"
 import { ClusterWorkflowEngine, SingleRunner } from "effect/cluster"
@@ -128,7 +128,7 @@ export class Durable extends Context.Service<Durable, Store.Store>()("@weft/dura
  * @example
  * ```ts
  * import type { Durable } from "@weft/durable"
- * import { Runtime } from "@weft/runtime"
+ * import { type Resource, Runtime } from "@weft/runtime"
  * const options: Durable.StoreOptions = {
  *   runtime: Runtime.make({ functions: { charge: async () => ({ ok: true }) } }),
  *   retention: { finishedOlderThan: 7 * 24 * 3_600_000 }
@@ -140,6 +140,12 @@ export class Durable extends Context.Service<Durable, Store.Store>()("@weft/dura
 export interface StoreOptions {
   /** Functions and resources of the executions (default: an empty `Runtime.make()`). */
   readonly runtime?: Runtime.Runtime
+  /**
+   * Resources that belong to the runner process: each recipe (`Resource.make/effect/layer`) is
+   * acquired once, on first use by any execution, and released when the store closes. They add
+   * to (and override) the `runtime`'s, whose lifetime is per execution.
+   */
+  readonly resources?: { readonly [name: string]: Resource.ResourceInput }
   /** Run executions in this process (default true). `false`: read statuses, send events, request cancels only. */
   readonly runner?: boolean
   /** Resume unfinished executions when the store opens (default true; runners only). */
@@ -161,6 +167,7 @@ const configOf = (store: string, options: StoreOptions): Store.StoreConfig => ({
   resume: options.resume ?? true,
   pollIntervalMillis: options.pollInterval ?? 200,
   shutdownTimeoutMillis: options.shutdownTimeout ?? 5_000,
+  resources: options.resources ?? {},
   retention:
     options.retention === undefined
       ? undefined
@@ -243,7 +250,7 @@ const sqliteError = (filename: string, cause: unknown): OpenError => {
  * @example
  * ```ts
  * import { Durable } from "@weft/durable"
- * import { Runtime } from "@weft/runtime"
+ * import { type Resource, Runtime } from "@weft/runtime"
  * import { Effect } from "effect"
  * declare const workflow: Runtime.Workflow
  * const program = Effect.gen(function* () {
@@ -334,7 +341,7 @@ const redactUrl = (url: string): string => {
  * @example
  * ```ts
  * import { Durable } from "@weft/durable"
- * import { Runtime } from "@weft/runtime"
+ * import { type Resource, Runtime } from "@weft/runtime"
  * import { Effect } from "effect"
  * declare const workflow: Runtime.Workflow
  * const program = Effect.flatMap(Durable.start(workflow, { id: 1 }, { key: "job-1" }), (execution) => execution.result)
@@ -514,7 +521,7 @@ export type OpenOptions = StoreOptions & { readonly handleSignals?: boolean } & 
  * @example
  * ```ts
  * import { Durable } from "@weft/durable"
- * import { Runtime } from "@weft/runtime"
+ * import { type Resource, Runtime } from "@weft/runtime"
  * declare const workflow: Runtime.Workflow
  * const store = await Durable.open({ sqlite: { filename: "runs.db" }, runtime: Runtime.make() })
  * const key = await store.start(workflow, {}, { key: "nightly-2026-12-04" })

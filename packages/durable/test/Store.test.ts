@@ -1,7 +1,7 @@
 import { writeFileSync, readFileSync } from "node:fs"
 import { DatabaseSync } from "node:sqlite"
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Runtime } from "@weft/runtime"
+import { Resource, Runtime } from "@weft/runtime"
 import { Deferred, Effect, Exit, Layer } from "effect"
 import { Durable, type DurableError } from "../src/index.js"
 import { connect, postgresUrl, schemaName, task, tempDir, workflow } from "./helpers.js"
@@ -140,6 +140,58 @@ for (const [kind, store] of Object.entries(stores)) {
     })
   })
 }
+
+describe("runner resources", () => {
+  it.live(
+    "a resource given to the store is acquired once for all executions and released when the store closes",
+    () =>
+      Effect.gen(function* () {
+        const log: Array<string> = []
+        const pool = Resource.make(
+          async () => {
+            log.push("acquire")
+            return { query: async (n: number) => n * 2 }
+          },
+          async () => {
+            log.push("release")
+          }
+        )
+        const runtime = Runtime.make({
+          functions: {
+            use: async ({ n }: { readonly n: number }, context: Runtime.TaskContext) => {
+              const db = (await context.getResource("pool")) as {
+                query: (n: number) => Promise<number>
+              }
+              return { doubled: await db.query(n) }
+            }
+          }
+        })
+        const wf = workflow("uses-pool", [task("use")])
+        yield* Effect.gen(function* () {
+          const results = yield* Effect.all(
+            [1, 2, 3].map((n) =>
+              Effect.flatMap(Durable.start(wf, { n }, { key: `pool-${n}` }), (e) => e.result)
+            ),
+            { concurrency: "unbounded" }
+          )
+          assert.deepStrictEqual(
+            results.map((r) => r.outputs.use),
+            [{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }]
+          )
+          assert.deepStrictEqual(log, ["acquire"])
+        }).pipe(
+          Effect.provide(
+            Durable.layerSqlite({
+              filename: dirs.file("resources.db"),
+              runtime,
+              resources: { pool }
+            })
+          )
+        )
+        assert.deepStrictEqual(log, ["acquire", "release"])
+      })
+  )
+})
 
 describe("bad input", () => {
   it.live("a file that is not a database is StoreNotADatabase, and is left as it was", () =>

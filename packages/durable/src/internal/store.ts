@@ -2,7 +2,7 @@
 // workflow engine, and the operations of the public `Durable` service on top of them.
 import { createHash, randomUUID } from "node:crypto"
 import { hostname } from "node:os"
-import { Journal, type Runtime, type Trace } from "@weft/runtime"
+import { Journal, type Resource, type Runtime, type Trace } from "@weft/runtime"
 import type { Sandbox } from "@weft/sandbox"
 import { Clock, type Context, Deferred, Effect, Fiber, Schedule, Schema, type Scope } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
@@ -16,6 +16,7 @@ import {
   StoreFailed
 } from "../DurableError.js"
 import * as JournalImpl from "./journal.js"
+import * as RunnerResources from "./runnerResources.js"
 import * as Mailbox from "./mailbox.js"
 import { decodeResult } from "./result.js"
 import type { ExecutionRow } from "./tables.js"
@@ -39,6 +40,7 @@ export interface StoreConfig {
   readonly resume: boolean
   readonly pollIntervalMillis: number
   readonly shutdownTimeoutMillis: number
+  readonly resources: { readonly [name: string]: Resource.ResourceInput }
   readonly retention?:
     | { readonly finishedOlderThanMillis: number; readonly everyMillis: number }
     | undefined
@@ -303,6 +305,7 @@ const makeWith = (
     // Closing the store (SIGINT/SIGTERM with `open`) suspends: no new attempt starts, running ones
     // get `shutdownTimeout` to finish, then the engine interrupts them (they re-run on resume).
     const runner = new JournalImpl.Runner()
+    const resources = RunnerResources.share(config.resources, yield* Effect.scope)
     yield* Effect.addFinalizer(() => runner.suspend(config.shutdownTimeoutMillis))
 
     const finish = (
@@ -401,7 +404,7 @@ const makeWith = (
         }
         const durable: Journal.Journal = { open: () => Effect.succeed(journal) }
         const execution = yield* config.runtime
-          .start(workflow, params, { executionId: key })
+          .start(workflow, params, { executionId: key, resources })
           .pipe(
             Effect.provideService(Journal.CurrentJournal, durable),
             Effect.provideContext(sandbox)
