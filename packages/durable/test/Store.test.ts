@@ -141,6 +141,48 @@ for (const [kind, store] of Object.entries(stores)) {
   })
 }
 
+describe("wall-clock time", () => {
+  it.live(
+    "the workflow timeout counts downtime: an execution resumed after its deadline times out at once",
+    () =>
+      Effect.gen(function* () {
+        const filename = dirs.file("downtime.db")
+        const started = yield* Deferred.make<void>()
+        const hang = (signal: AbortSignal) =>
+          new Promise((resolve) => {
+            Deferred.doneUnsafe(started, Exit.void)
+            signal.addEventListener("abort", () => resolve(null))
+          })
+        const runtime = Runtime.make({
+          functions: { slow: (_: unknown, context: Runtime.TaskContext) => hang(context.signal) }
+        })
+        const wf = workflow("deadline", [task("slow")], [], { timeout: 3_000 })
+        // 1. start it and close the store while `slow` hangs (suspended, still running)
+        yield* Effect.gen(function* () {
+          yield* Durable.start(wf, {}, { key: "late" })
+          yield* Deferred.await(started)
+        }).pipe(Effect.provide(Durable.layerSqlite({ filename, runtime, shutdownTimeout: 100 })))
+        // 2. stay down past the deadline
+        yield* Effect.sleep(3_500)
+        // 3. the next runner resumes it: the 3 s were spent while it was down
+        const startedAt = Date.now()
+        const result = yield* Durable.result("late").pipe(
+          Effect.provide(Durable.layerSqlite({ filename, runtime }))
+        )
+        assert.strictEqual(result.status, "timed-out")
+        assert.deepStrictEqual(
+          result.errors.map((e) => e._tag),
+          ["WorkflowTimedOut"]
+        )
+        assert.isBelow(
+          Date.now() - startedAt,
+          3_000,
+          "it did not wait a fresh 3 s after the restart"
+        )
+      })
+  )
+})
+
 describe("runner resources", () => {
   it.live(
     "a resource given to the store is acquired once for all executions and released when the store closes",
