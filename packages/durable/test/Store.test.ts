@@ -311,6 +311,26 @@ describe("bad input", () => {
   )
 
   it.live(
+    "a second runner on one PostgreSQL schema is RunnerAlreadyActive; another schema is independent",
+    () =>
+      Effect.gen(function* () {
+        const schema = schemaName("two_runners")
+        yield* Effect.gen(function* () {
+          const second = yield* Effect.exit(
+            Layer.build(Durable.layerPostgres({ url: postgresUrl, schema })).pipe(Effect.scoped)
+          )
+          assert.strictEqual(failure(second)._tag, "RunnerAlreadyActive")
+          const other = yield* Effect.exit(
+            Layer.build(
+              Durable.layerPostgres({ url: postgresUrl, schema: schemaName("other") })
+            ).pipe(Effect.scoped)
+          )
+          assert.isTrue(Exit.isSuccess(other))
+        }).pipe(Effect.provide(Durable.layerPostgres({ url: postgresUrl, schema })))
+      })
+  )
+
+  it.live(
     "a corrupted stored definition fails the execution with DefinitionCorrupted instead of resuming it",
     () =>
       Effect.gen(function* () {
