@@ -141,6 +141,39 @@ for (const [kind, store] of Object.entries(stores)) {
   })
 }
 
+describe("events", () => {
+  it.live(
+    "an event sent through another store handle reaches a waiting event node; two waiters take one event each",
+    () =>
+      Effect.gen(function* () {
+        const filename = dirs.file("events.db")
+        const wf = workflow(
+          "approvals",
+          [
+            { kind: "event", id: "first", event: "approved" } as never,
+            { kind: "event", id: "second", event: "approved" } as never,
+            task("after")
+          ],
+          [connect("first", "by", "after", "a"), connect("second", "by", "after", "b")]
+        )
+        const runtime = Runtime.make({
+          functions: { after: ({ a, b }: { a: string; b: string }) => ({ both: [a, b].sort() }) }
+        })
+        yield* Effect.gen(function* () {
+          const execution = yield* Durable.start(wf, {}, { key: "two-approvals" })
+          // a reader handle (runner: false) has its own wake-ups: the runner sees its sends by polling
+          yield* Effect.gen(function* () {
+            yield* Durable.send("two-approvals", "approved", { by: "ana" })
+            yield* Durable.send("two-approvals", "approved", { by: "bo" })
+          }).pipe(Effect.provide(Durable.layerSqlite({ filename, runner: false })))
+          const result = yield* execution.result
+          assert.strictEqual(result.status, "succeeded")
+          assert.deepStrictEqual(result.outputs.after, { both: ["ana", "bo"] })
+        }).pipe(Effect.provide(Durable.layerSqlite({ filename, runtime, pollInterval: 50 })))
+      })
+  )
+})
+
 describe("wall-clock time", () => {
   it.live(
     "the workflow timeout counts downtime: an execution resumed after its deadline times out at once",
