@@ -20,7 +20,12 @@ import * as Sqlite from "../src/internal/sqliteClient.js"
 const dir = mkdtempSync(join(tmpdir(), "weft-durable-bench-"))
 const pgUrl = process.env.WEFT_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 let schemaCount = 0
-const schema = () => `weft_bench_${process.pid}_${schemaCount++}`
+const schemas: Array<string> = []
+const schema = () => {
+  const name = `weft_bench_${process.pid}_${schemaCount++}`
+  schemas.push(name)
+  return name
+}
 
 type Wf = Runtime.Workflow
 const chain = (n: number, fn = "step"): Wf => ({
@@ -254,4 +259,14 @@ writeFileSync(
   `${JSON.stringify(rows, null, 2)}\n`
 )
 rmSync(dir, { recursive: true, force: true })
+// leave nothing behind on the server
+await Effect.runPromise(
+  Effect.scoped(
+    Effect.flatMap(PgClient.make({ url: Redacted.make(pgUrl), maxConnections: 1 }), (sql) =>
+      Effect.forEach(schemas, (name) => sql.unsafe(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).raw, {
+        discard: true
+      })
+    )
+  ).pipe(Effect.provide(Sqlite.reactivity), Effect.ignore)
+)
 process.exit(0)

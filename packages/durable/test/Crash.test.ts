@@ -3,13 +3,16 @@ import { DatabaseSync } from "node:sqlite"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import type { Runtime } from "@weft/runtime"
-import { postgresUrl, schemaName, tempDir } from "./helpers.js"
+import { dropSchemas, postgresUrl, schemaName, tempDir } from "./helpers.js"
 import { Durable } from "../src/index.js"
 import { chain, effectful, eventName } from "./crash/workflow.js"
 
 const child = fileURLToPath(new URL("./crash/child.ts", import.meta.url))
 const dirs = tempDir()
-afterAll(() => dirs.cleanup())
+afterAll(async () => {
+  dirs.cleanup()
+  await dropSchemas()
+})
 
 type Line = {
   readonly t: string

@@ -18,10 +18,22 @@ import { Runtime } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
 import { Effect, type Layer } from "effect"
 import { Durable } from "../src/index.js"
-import { code, connect, postgresUrl, schemaName, task, tempDir, workflow } from "./helpers.js"
+import {
+  code,
+  connect,
+  dropSchemas,
+  postgresUrl,
+  schemaName,
+  task,
+  tempDir,
+  workflow
+} from "./helpers.js"
 
 const dirs = tempDir()
-afterAll(() => dirs.cleanup())
+afterAll(async () => {
+  dirs.cleanup()
+  await dropSchemas()
+})
 
 type Wf = Runtime.Workflow
 type Connection = Wf["connections"][number]

@@ -4,10 +4,21 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Resource, Runtime } from "@weft/runtime"
 import { Deferred, Effect, Exit, Layer } from "effect"
 import { Durable, type DurableError } from "../src/index.js"
-import { connect, postgresUrl, schemaName, task, tempDir, workflow } from "./helpers.js"
+import {
+  connect,
+  dropSchemas,
+  postgresUrl,
+  schemaName,
+  task,
+  tempDir,
+  workflow
+} from "./helpers.js"
 
 const dirs = tempDir()
-afterAll(() => dirs.cleanup())
+afterAll(async () => {
+  dirs.cleanup()
+  await dropSchemas()
+})
 
 const counting = () => {
   const calls: Record<string, number> = {}

@@ -2,7 +2,10 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { PgClient } from "@effect/sql-pg"
 import type { Runtime } from "@weft/runtime"
+import { Effect, Redacted } from "effect"
+import { Reactivity } from "effect/reactivity"
 
 type Workflow = Runtime.Workflow
 type Node = Workflow["nodes"][number]
@@ -59,6 +62,27 @@ export const tempDir = () => {
 export const postgresUrl =
   process.env.WEFT_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 
-/** A schema name of its own per suite/test, so suites run in parallel. */
-export const schemaName = (suite: string) =>
-  `weft_${suite}_${process.pid}_${Math.floor(Math.random() * 1e9).toString(36)}`
+const schemas = new Set<string>()
+
+/** A schema name of its own per suite/test, so suites run in parallel; `dropSchemas` removes them. */
+export const schemaName = (suite: string) => {
+  const name = `weft_${suite}_${process.pid}_${Math.floor(Math.random() * 1e9).toString(36)}`
+  schemas.add(name)
+  return name
+}
+
+/** Drops every schema this test file created (call in `afterAll`). */
+export const dropSchemas = (): Promise<void> => {
+  const names = [...schemas]
+  schemas.clear()
+  if (names.length === 0) return Promise.resolve()
+  return Effect.runPromise(
+    Effect.scoped(
+      Effect.flatMap(PgClient.make({ url: Redacted.make(postgresUrl), maxConnections: 1 }), (sql) =>
+        Effect.forEach(names, (name) => sql.unsafe(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).raw, {
+          discard: true
+        })
+      )
+    ).pipe(Effect.provide(Reactivity.layer), Effect.ignore)
+  )
+}
