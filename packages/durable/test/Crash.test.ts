@@ -127,7 +127,12 @@ const crashSuite = (name: string, store: (label: string) => object) =>
     const crashedStore = store("crashed")
     const config = { store: crashedStore, effects, key: "crashed" }
     for (const [index, point] of plan.entries()) {
-      const run = await runChild(config, point)
+      const run = await runChild(
+        point.afterMillis === undefined
+          ? { ...config, hold: { node: point.node, on: point.on } }
+          : config,
+        point
+      )
       assert.isTrue(
         run.killed,
         `the child never reached ${point.node}/${point.on} (exit ${run.code}): ${run.stderr.slice(-2000)}`

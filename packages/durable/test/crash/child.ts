@@ -14,6 +14,11 @@ interface Config {
   readonly key: string
   /** Send the event node's event from this process right after starting (the reference run). */
   readonly sendEvent?: boolean
+  /**
+   * The kill point of this run: the process holds there for 1 s so the parent's SIGKILL lands
+   * exactly there (before the node's side effect for `begin`, after it for `effect`).
+   */
+  readonly hold?: { readonly node: string; readonly on: "begin" | "effect" }
 }
 
 const config = JSON.parse(process.argv[2]!) as Config
@@ -31,11 +36,15 @@ const insert = effects.prepare("INSERT INTO effects (idempotency_key, node, pid)
 const pause = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
 // begin → (side effect) → effect → 40 ms of "work" → return: a kill on `effect` lands mid-node.
+const holds = (node: string, on: "begin" | "effect") =>
+  config.hold?.node === node && config.hold.on === on
+
 const sideEffect = async (key: string, node: string) => {
   say({ t: "begin", node, key })
+  if (holds(node, "begin")) await pause(1_000)
   insert.run(key, node, process.pid)
   say({ t: "effect", node, key })
-  await pause(40)
+  await pause(holds(node, "effect") ? 1_000 : 40)
 }
 
 const runtime = Runtime.make({
