@@ -8,6 +8,7 @@ import { type ExecutionResult, Runtime, Timeline } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
 import { Cause, Effect, Exit, Fiber, Logger } from "effect"
 import { type Args, parse, usage } from "./args.js"
+import { durableMain, durableUsage, isDurableCommand } from "./durable.js"
 import * as Environment from "./environment.js"
 import { duration, style, short } from "./format.js"
 import * as Progress from "./progress.js"
@@ -148,6 +149,7 @@ const describeFailure = (cause: Cause.Cause<unknown>): string => {
 }
 
 export const main = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  if (isDurableCommand(argv)) return durableMain(argv, io)
   const fail = (message: string, status: number) => {
     io.stderr.write(`weft-demo: ${message}\n`)
     return status
@@ -158,7 +160,7 @@ export const main = async (argv: ReadonlyArray<string>, io: Io): Promise<number>
   try {
     args = parse(argv)
     if (args.command === "help") {
-      io.stdout.write(`${usage}\n`)
+      io.stdout.write(`${usage}\n\n${durableUsage}\n`)
       return 0
     }
     targets = targetsOf(args, io.cwd)
