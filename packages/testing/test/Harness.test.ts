@@ -316,6 +316,35 @@ describe("fault injection", () => {
     }
   )
 
+  workflowTest(
+    "failNode and mockNode on a code node: injected failures are retried on the clock, a mock skips the run",
+    async ({ harness }) => {
+      const wf = Workflow.make("fetch")
+        .code("fetch", "return 42", {
+          timeout: "5 seconds",
+          retry: Policy.fixed({ delay: "1 second", maxAttempts: 3, ...noRetryJitter })
+        })
+        .build()
+      harness.failNode("fetch", new ConnectionError({ message: "down" }), { times: 2 })
+      const result = await harness.execute(wf)
+      harness.assertWorkflowSuccess(result)
+      harness.assertNodeOutput(result, "fetch", 42)
+      harness.assertRetried("fetch", 2)
+      expect(result.duration).toBe(2000)
+      expect(
+        result.trace.filter((e) => e.type === "node-started").map((e) => [e.at, e.attempt])
+      ).toEqual([
+        [0, 1],
+        [1000, 2],
+        [2000, 3]
+      ])
+      harness.mockNode("fetch", 7)
+      const mocked = await harness.execute(wf)
+      harness.assertNodeOutput(mocked, "fetch", 7)
+      expect(mocked.duration).toBe(0)
+    }
+  )
+
   workflowTest("mockNode replaces a node's output without running it", async ({ harness }) => {
     const wf = Workflow.make("pipeline")
       .task("extract", "extractRows")
