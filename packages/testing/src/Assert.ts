@@ -331,6 +331,9 @@ export const retried = (result: Result, nodeId: string, times: number): void => 
 }
 
 const terminal = new Set(["node-succeeded", "node-failed", "node-cancelled", "node-retrying"])
+// what (re)starts a node executing, and what ends or suspends it (see peakConcurrency)
+const executing = new Set(["node-started", "node-resumed"])
+const paused = new Set([...terminal, "node-waiting"])
 
 const interval = (trace: ReadonlyArray<TraceEventLike>, nodeId: string) => {
   let start = -1
@@ -393,8 +396,12 @@ export const order = (result: Result, ...nodeIds: ReadonlyArray<string>): void =
 }
 
 /**
- * The largest number of node attempts running at the same moment, over one or many results
- * (from the traces, merged by Clock time).
+ * The largest number of node attempts executing at the same moment, over one or many results
+ * (from the traces, merged by Clock time). A node executes from `node-started` to its end
+ * (`node-succeeded` / `-failed` / `-cancelled` / `-retrying`), minus the spans it is suspended in
+ * a wait (`node-waiting` … `node-resumed`: a guest `sleep` / `nextEvent` / `waitForResult`, a
+ * delay or event node) — the runtime gives its slot and permit back while it waits, and the
+ * limits count the same way.
  *
  * @example
  * ```ts
@@ -414,7 +421,7 @@ export const peakConcurrency = (results: Result | ReadonlyArray<Result>): number
     result.trace
       .filter(
         (event) =>
-          event.nodeId !== undefined && (event.type === "node-started" || terminal.has(event.type))
+          event.nodeId !== undefined && (executing.has(event.type) || paused.has(event.type))
       )
       .sort((x, y) => x.at - y.at)
   )
@@ -433,7 +440,7 @@ export const peakConcurrency = (results: Result | ReadonlyArray<Result>): number
       while (cursor[r]! < trace.length && trace[cursor[r]!]!.at === at) {
         const event = trace[cursor[r]!]!
         cursor[r] = cursor[r]! + 1
-        if (event.type === "node-started") set.add(event.nodeId!)
+        if (executing.has(event.type)) set.add(event.nodeId!)
         else set.delete(event.nodeId!)
         highest = Math.max(highest, set.size)
       }
@@ -451,7 +458,9 @@ export const peakConcurrency = (results: Result | ReadonlyArray<Result>): number
 }
 
 /**
- * Asserts no more than `limit` node attempts ever ran at once.
+ * Asserts no more than `limit` node attempts ever executed at once — counted like the runtime's
+ * limits: a node suspended in a wait (`node-waiting` … `node-resumed`) is not executing (see
+ * {@link peakConcurrency}).
  *
  * @example
  * ```ts
@@ -468,13 +477,13 @@ export const maxConcurrency = (results: Result | ReadonlyArray<Result>, limit: n
     const list: ReadonlyArray<Result> = Array.isArray(results) ? results : [results as Result]
     const lines = list
       .flatMap((r) => r.trace)
-      .filter((e) => e.type === "node-started" || terminal.has(e.type))
+      .filter((e) => executing.has(e.type) || paused.has(e.type))
       .slice(0, 20)
       .map((e) => `  ${formatEvent(e)}`)
       .join("\n")
     raise(
       "assertMaxConcurrency",
-      `expected at most ${limit} nodes running at once, saw ${peak}\ntrace:\n${lines}`
+      `expected at most ${limit} nodes executing at once (waits excluded), saw ${peak}\ntrace:\n${lines}`
     )
   }
 }

@@ -126,7 +126,7 @@ export interface Options {
   readonly leakCheck?: boolean
   /** Functions registered from the start. */
   readonly functions?: { readonly [name: string]: Runtime.RegisteredFunction }
-  /** Most nodes running at once across this harness's executions. */
+  /** Most nodes executing at once across this harness's executions (a node suspended in a wait does not count). */
   readonly concurrency?: number | "unbounded"
   /** The runtime's log level during executions (default `"None"`: results carry the errors). */
   readonly logLevel?: LogLevel.LogLevel
@@ -159,8 +159,10 @@ export type ResourceSource<A> =
   | Resource.Resource<A>
 
 /**
- * Execute options: the runtime's, plus `events` — events delivered to the execution (taken by a
- * code node's `await nextEvent(timeout)`) at virtual times after it starts, in order.
+ * Execute options: the runtime's, plus `events` — events delivered to the execution at virtual
+ * times after it starts, in order. With a `name`, `event` is the payload of a named event
+ * (`execution.send(name, payload)`: it completes an `event` node waiting for that name, or a code
+ * node's `await nextEvent(name)`); without one it is an unnamed event (`await nextEvent()`).
  *
  * @example
  * ```ts
@@ -168,7 +170,7 @@ export type ResourceSource<A> =
  * const options: Harness.ExecuteOptions = {
  *   events: [
  *     { at: "100 millis", event: { type: "data", value: 1 } },
- *     { at: "100 millis", event: { type: "stop" } }
+ *     { at: "2 hours", name: "order.approved", event: { by: "ada" } }
  *   ]
  * }
  * ```
@@ -177,7 +179,11 @@ export type ResourceSource<A> =
  */
 export interface ExecuteOptions extends Runtime.ExecuteOptions {
   readonly events?: ReadonlyArray<{
+    /** When, after the execution starts (on the harness clock). */
     readonly at: Duration.Input
+    /** The event's name; absent: an unnamed event. */
+    readonly name?: string
+    /** The payload (named) or the event itself (unnamed). */
     readonly event: Runtime.Params[string]
   }>
 }

@@ -431,9 +431,66 @@ describe("Assert.maxConcurrency", () => {
     expect(Assert.peakConcurrency([first, single("overlapping", 999)])).toBe(2)
   })
 
+  it("does not count a node while it is suspended in a wait (node-waiting … node-resumed)", () => {
+    // a waits for b's result: it starts, suspends, b runs, then a resumes and finishes.
+    const node = (nodeId: string) => ({ executionId: "exec-w", nodeId, attempt: 1, iteration: 1 })
+    const result = (trace: ReadonlyArray<Trace.TraceEvent>): Assert.Result => ({
+      ...ok,
+      id: "exec-w",
+      trace
+    })
+    const started = (nodeId: string, at: number): Trace.TraceEvent => ({
+      type: "node-started",
+      at,
+      ...node(nodeId)
+    })
+    const succeeded = (nodeId: string, at: number): Trace.TraceEvent => ({
+      type: "node-succeeded",
+      at,
+      ...node(nodeId),
+      duration: at
+    })
+    const waiting: Trace.TraceEvent = {
+      type: "node-waiting",
+      at: 0,
+      ...node("a"),
+      waitingFor: "the result of node b"
+    }
+    const resumed = (at: number): Trace.TraceEvent => ({
+      type: "node-resumed",
+      at,
+      ...node("a"),
+      waited: at
+    })
+    // a was suspended the whole time b executed: one node executing at a time
+    const handOver = result([
+      started("a", 0),
+      waiting,
+      started("b", 0),
+      succeeded("b", 50),
+      resumed(50),
+      succeeded("a", 60)
+    ])
+    expect(Assert.peakConcurrency(handOver)).toBe(1)
+    Assert.maxConcurrency(handOver, 1)
+    // a resumed (took its permit back) while b still executed: two at once
+    const overlap = result([
+      started("a", 0),
+      waiting,
+      started("b", 0),
+      resumed(40),
+      succeeded("b", 50),
+      succeeded("a", 60)
+    ])
+    expect(Assert.peakConcurrency(overlap)).toBe(2)
+    expect(messageOf(() => Assert.maxConcurrency(overlap, 1))).toContain(
+      "[40ms] a resumed after 40ms"
+    )
+  })
+
   it("fails when the limit was exceeded", () => {
     expect(messageOf(() => Assert.maxConcurrency(parallel, 1)).split("\n")[0]).toBe(
-      "assertMaxConcurrency: expected at most 1 nodes running at once, saw 2"
+      "assertMaxConcurrency: expected at most 1 nodes executing at once (waits excluded), saw 2"
     )
   })
 })

@@ -63,14 +63,50 @@ describe("harness.execute", () => {
   it("a harness concurrency limit spans all its executions", async () => {
     await withHarness(
       async (harness) => {
-        const wf = Workflow.make("one").code("work", "await sleep(1000); return 1").build()
+        // the task holds its permit for the whole second (it executes; it does not wait)
+        harness.registerFunction("work", () => Effect.as(Effect.sleep("1 second"), 1))
+        const wf = Workflow.make("one").task("work").build()
         const results = await harness.executeMany([
           { workflow: wf },
           { workflow: wf },
           { workflow: wf }
         ])
         expect(harness.now()).toBe(3000)
+        expect(results.map((r) => r.nodes.work?.queuedMillis ?? 0).sort()).toEqual([0, 1000, 2000])
         harness.assertMaxConcurrency(1, results)
+      },
+      { concurrency: 1 }
+    )
+  })
+
+  it("a guest wait gives the harness's permit back: waits overlap, execution does not", async () => {
+    await withHarness(
+      async (harness) => {
+        // `sleep` is a wait (no permit held); the host call `busy` executes for 500 ms
+        harness.registerFunction("busy", () => Effect.as(Effect.sleep("500 millis"), 1))
+        const wf = Workflow.make("waits")
+          .code("work", "await sleep(1000); return await busy()")
+          .build()
+        const results = await harness.executeMany([
+          { workflow: wf },
+          { workflow: wf },
+          { workflow: wf }
+        ])
+        // the three sleeps overlap (0–1000 ms), then the busy halves run one at a time
+        expect(harness.now()).toBe(2500)
+        expect(results.map((r) => r.duration).sort()).toEqual([1500, 2000, 2500])
+        for (const result of results) {
+          expect(result.trace.map((e) => e.type)).toContain("node-waiting")
+          expect(result.trace.map((e) => e.type)).toContain("node-resumed")
+        }
+        // counted like the limit: from node-started to the end, minus node-waiting … node-resumed
+        harness.assertMaxConcurrency(1, results)
+        // the wait spans are what make it 1: counted start to end, all three overlap
+        const whole = results.map((r) => ({
+          ...r,
+          trace: r.trace.filter((e) => e.type !== "node-waiting" && e.type !== "node-resumed")
+        }))
+        expect(() => harness.assertMaxConcurrency(1, whole)).toThrow(/saw 3/)
       },
       { concurrency: 1 }
     )
@@ -277,6 +313,35 @@ describe("fault injection", () => {
       expect(
         result.trace.some((e) => e.type === "node-retrying" && e.error === "NodeTimedOut")
       ).toBe(true)
+    }
+  )
+
+  workflowTest(
+    "failNode and mockNode on a code node: injected failures are retried on the clock, a mock skips the run",
+    async ({ harness }) => {
+      const wf = Workflow.make("fetch")
+        .code("fetch", "return 42", {
+          timeout: "5 seconds",
+          retry: Policy.fixed({ delay: "1 second", maxAttempts: 3, ...noRetryJitter })
+        })
+        .build()
+      harness.failNode("fetch", new ConnectionError({ message: "down" }), { times: 2 })
+      const result = await harness.execute(wf)
+      harness.assertWorkflowSuccess(result)
+      harness.assertNodeOutput(result, "fetch", 42)
+      harness.assertRetried("fetch", 2)
+      expect(result.duration).toBe(2000)
+      expect(
+        result.trace.filter((e) => e.type === "node-started").map((e) => [e.at, e.attempt])
+      ).toEqual([
+        [0, 1],
+        [1000, 2],
+        [2000, 3]
+      ])
+      harness.mockNode("fetch", 7)
+      const mocked = await harness.execute(wf)
+      harness.assertNodeOutput(mocked, "fetch", 7)
+      expect(mocked.duration).toBe(0)
     }
   )
 
@@ -634,10 +699,14 @@ describe("harness assertions use the last result by default", () => {
   })
 
   workflowTest("assertOrder and assertMaxConcurrency read the trace", async ({ harness }) => {
+    // b and c execute for 10 ms each (a guest sleep would be a wait, which does not count)
+    harness.registerFunction("hold", (inputs: { readonly x: number }) =>
+      Effect.as(Effect.sleep(10), inputs.x)
+    )
     const wf = Workflow.make("diamond")
       .code("a", "await sleep(10); return 1")
-      .code("b", "await sleep(10); return x")
-      .code("c", "await sleep(10); return x")
+      .task("b", "hold")
+      .task("c", "hold")
       .code("d", "return [b, c]")
       .connect("a", "", "b", "x")
       .connect("a", "", "c", "x")
@@ -648,7 +717,7 @@ describe("harness assertions use the last result by default", () => {
     harness.assertOrder("a", "b", "d")
     harness.assertMaxConcurrency(2)
     expect(() => harness.assertMaxConcurrency(1)).toThrow(
-      /^assertMaxConcurrency: expected at most 1 nodes running at once, saw 2/
+      /^assertMaxConcurrency: expected at most 1 nodes executing at once \(waits excluded\), saw 2/
     )
     expect(() => harness.assertOrder("b", "c")).toThrow(/c started before b finished/)
   })

@@ -27,6 +27,8 @@ export const formatEvent = (event: TraceEventLike): string => {
       return `${at} ${event.nodeId} ${str(e.status)} (${str(e.reason)})`
     case "node-waiting":
       return `${at} ${event.nodeId} waiting for ${str(e.waitingFor)}`
+    case "node-resumed":
+      return `${at} ${event.nodeId} resumed after ${str(e.waited)}ms`
     case "resource-called":
       return `${at} ${event.nodeId} called ${str(e.resource)}.${str(e.method)}`
     default: {

@@ -79,11 +79,12 @@ export const makeFunctionsFor = (
         const abort = (context as { abort?: unknown }).abort
         return intercept(
           context.nodeId,
-          callTracked(
-            `function ${name} (node ${context.nodeId})`,
-            call,
-            typeof abort === "function" ? () => abort.call(context) : undefined
-          ),
+          () =>
+            callTracked(
+              `function ${name} (node ${context.nodeId})`,
+              call,
+              typeof abort === "function" ? () => abort.call(context) : undefined
+            ),
           (o) => o
         )
       }) as Runtime.RegisteredFunction
@@ -100,7 +101,7 @@ export const makeFunctionsFor = (
         out[node.function] = ((_inputs: unknown, context: Runtime.TaskContext) =>
           intercept(
             context.nodeId,
-            Effect.die(new Error(`function ${node.function} is not registered`)),
+            () => Effect.die(new Error(`function ${node.function} is not registered`)),
             (o) => o
           )) as Runtime.RegisteredFunction
       }

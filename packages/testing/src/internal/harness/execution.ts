@@ -6,6 +6,8 @@ import { Duration, Effect } from "effect"
 import type { EffectApi, ExecuteOptions, Params, TestResult, Workflow } from "../../Harness.js"
 import type * as VirtualTime from "../../VirtualTime.js"
 
+type Json = Runtime.Params[string]
+
 export interface ExecutionDeps {
   readonly region: VirtualTime.Region
   readonly runtime: ReturnType<typeof Runtime.make>
@@ -55,12 +57,14 @@ export const makeExecution = ({
                 yield* Effect.forkScoped(
                   Effect.forEach(
                     events,
-                    ({ at, event }) =>
+                    ({ at, name, event }) =>
                       Effect.gen(function* () {
                         const due = startedAt + Duration.toMillis(Duration.fromInputUnsafe(at))
                         const wait = due - region.now()
                         if (wait > 0) yield* Effect.sleep(wait)
-                        yield* execution.send(event)
+                        yield* name === undefined
+                          ? execution.send(event)
+                          : execution.send(name, event)
                       }),
                     { discard: true }
                   )
@@ -125,7 +129,12 @@ export const makeExecution = ({
       // Waiting on the execution drives the harness clock; events are stamped with its time.
       const handle: Runtime.Execution = {
         ...execution,
-        send: (event) => Effect.provideContext(execution.send(event), region.context),
+        // Named (`send(name, payload)`) and unnamed (`send(event)`) events, stamped on its clock.
+        send: (...args: [Json] | [string, Json]) =>
+          Effect.provideContext(
+            args.length === 2 ? execution.send(args[0], args[1]) : execution.send(args[0]),
+            region.context
+          ),
         result: Effect.orDie(
           Effect.tap(region.run(execution.result), (result) =>
             Effect.sync(() => {

@@ -25,22 +25,27 @@ export const makeFaults = () => {
     }
     return entry
   }
-  /** Wraps one attempt of `nodeId` with whatever faults are registered for it. */
+  /**
+   * Wraps one attempt of `nodeId` with whatever faults are registered for it. `start` marks the
+   * attempt as running (a code node's `onStart`: its timeout starts there); it runs before any
+   * injected delay, hang, failure or mock, and `attempt(true)` is then told it already ran.
+   */
   const intercept = <A>(
     nodeId: string,
-    attempt: Effect.Effect<A, unknown>,
-    mocked: (output: Runtime.Params[string]) => A
+    attempt: (started: boolean) => Effect.Effect<A, unknown>,
+    mocked: (output: Runtime.Params[string]) => A,
+    start: Effect.Effect<void> = Effect.void
   ): Effect.Effect<A, unknown> =>
     Effect.suspend(() => {
       const entry = faults.get(nodeId)
-      if (entry === undefined) return attempt
-      const steps: Array<Effect.Effect<unknown, unknown>> = []
+      if (entry === undefined) return attempt(false)
+      let delayed: number | undefined
       if (entry.delay !== undefined && entry.delay.remaining > 0) {
         entry.delay.remaining--
-        steps.push(Effect.sleep(entry.delay.millis))
+        delayed = entry.delay.millis
       }
       const next = entry.consumable.find((fault) => fault.remaining > 0)
-      let body: Effect.Effect<A, unknown>
+      let body: Effect.Effect<A, unknown> | undefined
       if (next !== undefined) {
         next.remaining--
         entry.injected++
@@ -48,20 +53,28 @@ export const makeFaults = () => {
       } else if (entry.mock !== undefined) {
         entry.injected++
         body = Effect.succeed(mocked(entry.mock.output))
-      } else {
-        body = attempt
       }
-      return steps.length === 0 ? body : Effect.andThen(Effect.all(steps, { discard: true }), body)
+      // Nothing injected into this attempt: it runs as it is (and starts itself).
+      if (body === undefined && delayed === undefined) return attempt(false)
+      return start.pipe(
+        Effect.andThen(delayed === undefined ? Effect.void : Effect.sleep(delayed)),
+        Effect.andThen(body ?? attempt(true))
+      )
     })
 
   const wrappedSandbox = (sandbox: Sandbox.Sandbox["Service"]): Sandbox.Sandbox["Service"] => ({
-    run: (request) =>
-      request.label === undefined || !faults.has(request.label)
-        ? sandbox.run(request)
-        : (intercept(request.label, sandbox.run(request), (output) => ({
-            output,
-            logs: []
-          })) as ReturnType<Sandbox.Sandbox["Service"]["run"]>)
+    run: (request) => {
+      if (request.label === undefined || !faults.has(request.label)) return sandbox.run(request)
+      // The attempt runs from the moment a fault takes it over: the node's timeout starts then
+      // (queue time 0), and the real run that may follow a delay must not start it again.
+      const { onStart, ...rest } = request
+      return intercept(
+        request.label,
+        (started) => sandbox.run(started ? rest : request),
+        (output) => ({ output, logs: [] }),
+        onStart === undefined ? Effect.void : onStart({ queuedMillis: 0 })
+      ) as ReturnType<Sandbox.Sandbox["Service"]["run"]>
+    }
   })
 
   return { faults, faultsFor, intercept, wrappedSandbox }
