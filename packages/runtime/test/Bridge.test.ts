@@ -50,6 +50,35 @@ describe("the resource bridge", () => {
     }).pipe(Effect.provide(sandbox))
   )
 
+  it.effect("a resource built on a JavaScript built-in class exposes only its own class's methods", () =>
+    Effect.gen(function* () {
+      class Registry extends Map<string, string> {
+        lookup(key: string) {
+          return this.has(key) ? "known" : "unknown"
+        }
+      }
+      const registry = new Registry([["token", "s3cret"]])
+      const probes = {
+        lookup: `db.lookup("token")`,
+        get: `db.get("token")`,
+        entries: "db.entries()",
+        forEach: "db.forEach(() => {})"
+      }
+      const wf = workflow(
+        "builtins",
+        Object.entries(probes).map(([id, expression]) => code(id, attempt(expression)))
+      )
+      const result = yield* Runtime.execute(wf, {}, { resources: { db: registry } })
+      assert.deepStrictEqual(result.outputs.lookup, { ok: "known" })
+      for (const id of ["get", "entries", "forEach"]) {
+        const output = result.outputs[id] as { readonly error?: string }
+        assert.isString(output.error, `${id} should not be callable`)
+        assert.include(output.error, "callable: lookup")
+      }
+      assert.notInclude(JSON.stringify(result.outputs), "s3cret")
+    }).pipe(Effect.provide(sandbox))
+  )
+
   it.effect("an allowlist narrows what is callable (a pool's end() is not)", () =>
     Effect.gen(function* () {
       const wf = workflow("allow", [

@@ -1,16 +1,34 @@
 // What a guest may call on a host object (the resource bridge). A guest calls functions only —
 // data fields are never readable — and only those that are the object's own, or methods of its
-// own classes: the walk up the prototype chain stops before Object.prototype, Function.prototype
-// and Node's EventEmitter / stream prototypes, and a few names are never callable at all.
+// own classes: the walk up the prototype chain stops before Object.prototype, Function.prototype,
+// JavaScript's built-in classes (a Map or an Array resource exposes none of `get`/`entries`/`join`,
+// which would read its data), and Node's EventEmitter / stream prototypes; a few names are never
+// callable at all.
 import { EventEmitter } from "node:events"
 import { Duplex, Readable, Stream, Transform, Writable } from "node:stream"
 import { types } from "node:util"
 
 type Method = (...args: ReadonlyArray<unknown>) => unknown
 
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object
+
 const stopAt: ReadonlySet<object> = new Set<object>([
   Object.prototype,
   Function.prototype,
+  Array.prototype,
+  Map.prototype,
+  Set.prototype,
+  WeakMap.prototype,
+  WeakSet.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  Error.prototype,
+  Promise.prototype,
+  ArrayBuffer.prototype,
+  typedArrayPrototype,
+  String.prototype,
+  Number.prototype,
+  Boolean.prototype,
   EventEmitter.prototype,
   Stream.prototype,
   Readable.prototype,
