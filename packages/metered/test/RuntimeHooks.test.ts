@@ -38,15 +38,13 @@ const journals = () => {
 }
 
 const usageOf = (events: ReadonlyArray<Trace.TraceEvent>) =>
-  events.flatMap((e) =>
-    e.type === "node-emitted" &&
-    typeof e.event === "object" &&
-    e.event !== null &&
-    !Array.isArray(e.event) &&
-    e.event.type === "metered.usage"
-      ? [{ nodeId: e.nodeId, cost: e.event.cost }]
+  events.flatMap((e) => {
+    if (e.type !== "node-emitted") return []
+    const event = e.event as { readonly type?: unknown; readonly cost?: unknown } | null
+    return event !== null && typeof event === "object" && event.type === "metered.usage"
+      ? [{ nodeId: e.nodeId, cost: event.cost }]
       : []
-  )
+  })
 
 describe("code nodes' usage (Attempt.CurrentAttempt)", () => {
   it.effect(
