@@ -11,7 +11,8 @@
  * For workflows, {@link layer} (or {@link limiter}) makes the runtime enforce the node option
  * `concurrency: { key, limit }` on `backend` for task and code nodes alike, through the runtime's
  * `Attempt.ConcurrencyLimiter` hook: one lock per attempt, released during a retry's backoff; a
- * lost lock interrupts the attempt, which fails with `LockLost`. The older {@link guard} enforces the node option `concurrency: { key, limit }` (contract
+ * lost lock interrupts the attempt, which fails with `LockLost`.
+ * The older {@link guard} enforces the node option `concurrency: { key, limit }` (contract
  * C1 of `@weft/graph`) on task functions: the key template (`"customer:{customerId}"`) is filled
  * from the node's inputs, and the lock is held for one attempt — released before a retry's
  * backoff, taken again by the next attempt.
