@@ -4,8 +4,10 @@ import { randomUUID } from "node:crypto"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Journal, Runtime, type Trace } from "@weft/runtime"
 import { Effect } from "effect"
+import pg from "pg"
 import { Redis } from "ioredis"
 import { Lock, Meter, PriceTable } from "../src/index.js"
+import { lockBackend as pgLockBackend } from "../src/postgres.js"
 import { lockBackend } from "../src/redis.js"
 import { overlapping } from "./processes.js"
 import { sandbox, workflow } from "./helpers.js"
@@ -127,48 +129,60 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit()))
 })
 
+/**
+ * Two runtimes (each with its own in-process limiter, as two processes would have), each on its
+ * own lock backend, run the same three nodes keyed on one account (limit 1): two code nodes and a
+ * task. Returns the intervals the nodes' critical sections ran.
+ */
+const contend = (key: string, one: Lock.Backend, two: Lock.Backend) =>
+  Effect.gen(function* () {
+    const intervals: Array<{ start: number; end: number; node: string }> = []
+    // the node's critical section: a host function (code nodes) or the task itself
+    const hold = (node: string) =>
+      Effect.gen(function* () {
+        const start = Date.now()
+        yield* Effect.sleep(60)
+        intervals.push({ start, end: Date.now(), node })
+        return node
+      })
+    const functions = { hold: (name: unknown) => hold(String(name)), work: () => hold("task") }
+    const runtimes = [Runtime.make({ functions }), Runtime.make({ functions })] as const
+    const concurrency = { key: "{account}", limit: 1 }
+    const nodes: ReadonlyArray<Node> = [
+      { kind: "code", id: "c1", source: `result = await hold("c1")`, concurrency },
+      { kind: "code", id: "c2", source: `result = await hold("c2")`, concurrency },
+      { kind: "task", id: "t", function: "work", concurrency }
+    ]
+    const wf = workflow("locked", nodes)
+    const params = { c1: { account: key }, c2: { account: key }, t: { account: key } }
+    const options = { waitMillis: 30_000, retryMillis: 10, leaseMillis: 5_000 }
+    const [a, b] = yield* Effect.all(
+      [
+        runtimes[0].execute(wf, params).pipe(Effect.provide(Lock.layer(one, options))),
+        runtimes[1].execute(wf, params).pipe(Effect.provide(Lock.layer(two, options)))
+      ],
+      { concurrency: "unbounded" }
+    )
+    assert.strictEqual(a.status, "succeeded", JSON.stringify(a.errors))
+    assert.strictEqual(b.status, "succeeded", JSON.stringify(b.errors))
+    return intervals
+  })
+
 describe("concurrency on Redis (Lock.layer → Attempt.ConcurrencyLimiter)", () => {
   it.live(
     "code and task nodes with the same key in two runtimes on two connections never overlap",
     () =>
       Effect.gen(function* () {
-        const intervals: Array<{ start: number; end: number; node: string }> = []
-        // the node's critical section: a host function (code nodes) or the task itself
-        const hold = (node: string) =>
-          Effect.gen(function* () {
-            const start = Date.now()
-            yield* Effect.sleep(60)
-            intervals.push({ start, end: Date.now(), node })
-            return node
-          })
-        // two runtimes (each has its own in-process limiter): what two processes would have
-        const functions = { hold: (name: unknown) => hold(String(name)), work: () => hold("task") }
-        const runtimes = [Runtime.make({ functions }), Runtime.make({ functions })] as const
-        const concurrency = { key: "account:{account}", limit: 1 }
-        const nodes: ReadonlyArray<Node> = [
-          { kind: "code", id: "c1", source: `result = await hold("c1")`, concurrency },
-          { kind: "code", id: "c2", source: `result = await hold("c2")`, concurrency },
-          { kind: "task", id: "t", function: "work", concurrency }
-        ]
-        const wf = workflow("locked", nodes)
-        const params = { c1: { account: "a1" }, c2: { account: "a1" }, t: { account: "a1" } }
-        // and two backends on two connections
-        const options = { waitMillis: 30_000, retryMillis: 10, leaseMillis: 5_000 }
-        const one = Lock.layer(lockBackend(client(), { prefix }), options)
-        const two = Lock.layer(lockBackend(client(), { prefix }), options)
-        const [a, b] = yield* Effect.all(
-          [
-            runtimes[0].execute(wf, params).pipe(Effect.provide(one)),
-            runtimes[1].execute(wf, params).pipe(Effect.provide(two))
-          ],
-          { concurrency: "unbounded" }
+        const key = `account-${randomUUID()}`
+        const intervals = yield* contend(
+          key,
+          lockBackend(client(), { prefix }),
+          lockBackend(client(), { prefix })
         )
-        assert.strictEqual(a.status, "succeeded")
-        assert.strictEqual(b.status, "succeeded")
         assert.strictEqual(intervals.length, 6)
         assert.deepStrictEqual(overlapping(intervals), [])
         // the key is free afterwards
-        const probe = yield* lockBackend(client(), { prefix }).tryAcquire("account:a1", 0, 1_000)
+        const probe = yield* lockBackend(client(), { prefix }).tryAcquire(key, 0, 1_000)
         assert.isDefined(probe)
         if (probe !== undefined) yield* probe.release
       }).pipe(Effect.provide(sandbox))
@@ -210,6 +224,26 @@ describe("concurrency on Redis (Lock.layer → Attempt.ConcurrencyLimiter)", () 
       if (error._tag === "NodeFailed") assert.strictEqual(error.errorTag, "LockLost")
       assert.include(error.message, key)
       assert.isTrue(interrupted)
+    }).pipe(Effect.provide(sandbox))
+  )
+})
+
+describe("concurrency on PostgreSQL advisory locks (Lock.layer)", () => {
+  const url = process.env.WEFT_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
+  const pools = [
+    new pg.Pool({ connectionString: url, max: 4 }),
+    new pg.Pool({ connectionString: url, max: 4 })
+  ] as const
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.end()))
+  })
+
+  it.live("code and task nodes with the same key in two runtimes on two pools never overlap", () =>
+    Effect.gen(function* () {
+      const key = `account-${randomUUID()}`
+      const intervals = yield* contend(key, pgLockBackend(pools[0]), pgLockBackend(pools[1]))
+      assert.strictEqual(intervals.length, 6)
+      assert.deepStrictEqual(overlapping(intervals), [])
     }).pipe(Effect.provide(sandbox))
   )
 })
