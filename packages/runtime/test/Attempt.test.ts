@@ -228,4 +228,56 @@ describe("Attempt.ConcurrencyLimiter", () => {
       assert.strictEqual(result.nodes.work!.attempts, 2)
     }).pipe(Effect.provide(sandbox))
   )
+
+  it.effect("a code node gives its slot back while it sleeps and takes it again after", () =>
+    Effect.gen(function* () {
+      const log: Array<string> = []
+      let takes = 0
+      const limiter = (failRetake: boolean): Attempt.Limiter => ({
+        take: (request) =>
+          Effect.suspend(() => {
+            takes++
+            if (failRetake && takes > 1) {
+              return Effect.fail(new LockLost({ message: `lock ${request.key} is gone` }))
+            }
+            return Effect.acquireRelease(
+              Effect.sync(() => {
+                log.push(`take ${request.key}`)
+                return {}
+              }),
+              () => Effect.sync(() => log.push(`release ${request.key}`))
+            )
+          })
+      })
+      const wf = workflow("sleeper", [
+        code("c", "log(1); await sleep(100); result = 2", { concurrency: { key: "k", limit: 1 } })
+      ])
+      const functions = { log: (x: unknown) => Effect.sync(() => log.push(`guest ${String(x)}`)) }
+      const ok = yield* drive(
+        yield* Effect.forkChild(
+          Runtime.execute(wf, {}, { functions }).pipe(
+            Effect.provideService(Attempt.ConcurrencyLimiter, limiter(false))
+          )
+        )
+      )
+      assert.strictEqual(ok.status, "succeeded")
+      assert.deepStrictEqual(log, ["take k", "guest 1", "release k", "take k", "release k"])
+      // a slot that cannot be taken back fails the attempt with the limiter's error
+      takes = 0
+      log.length = 0
+      const failed = yield* drive(
+        yield* Effect.forkChild(
+          Runtime.execute(wf, {}, { functions }).pipe(
+            Effect.provideService(Attempt.ConcurrencyLimiter, limiter(true))
+          )
+        )
+      )
+      assert.strictEqual(failed.status, "failed")
+      const error = failed.errors[0]!
+      assert.strictEqual(error._tag, "NodeFailed")
+      if (error._tag === "NodeFailed") assert.strictEqual(error.errorTag, "LockLost")
+      assert.include(error.message, "lock k is gone")
+      assert.deepStrictEqual(log, ["take k", "guest 1", "release k"])
+    }).pipe(Effect.provide(sandbox))
+  )
 })
