@@ -8,7 +8,11 @@
  * holder with a typed `LockLost`. Waiting is bounded: past `waitMillis` the caller fails with
  * `LockTimeout`.
  *
- * For workflows, {@link guard} enforces the node option `concurrency: { key, limit }` (contract
+ * For workflows, {@link layer} (or {@link limiter}) makes the runtime enforce the node option
+ * `concurrency: { key, limit }` on `backend` for task and code nodes alike, through the runtime's
+ * `Attempt.ConcurrencyLimiter` hook: one lock per attempt, released during a retry's backoff; a
+ * lost lock interrupts the attempt, which fails with `LockLost`.
+ * The older {@link guard} enforces the node option `concurrency: { key, limit }` (contract
  * C1 of `@weft/graph`) on task functions: the key template (`"customer:{customerId}"`) is filled
  * from the node's inputs, and the lock is held for one attempt — released before a retry's
  * backoff, taken again by the next attempt.
@@ -16,8 +20,8 @@
  * @since 0.1.0
  */
 import { ConcurrencyKey } from "@weft/graph"
-import { Cause, Deferred, Effect, Exit, Fiber, Result, type Schema, Scope } from "effect"
-import type { Runtime } from "@weft/runtime"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Result, type Schema, Scope } from "effect"
+import { Attempt, type Runtime } from "@weft/runtime"
 import { type BackendFailed, InvalidConfig, LockLost, LockTimeout } from "./MeteredError.js"
 
 /**
@@ -434,3 +438,60 @@ export const guard = <F extends { readonly [name: string]: Runtime.RegisteredFun
   }
   return out as unknown as F
 }
+
+/**
+ * A `@weft/runtime` concurrency limiter on `backend`: each attempt of a node with
+ * `concurrency: { key, limit }` holds a slot of its rendered key (`limit` holders at once) for the
+ * attempt only — released before a retry's backoff and while the attempt waits, taken again
+ * after. Waiting past `waitMillis` fails the attempt with `LockTimeout`; a lease that cannot be
+ * renewed interrupts it with `LockLost`. Both go through the node's retry policy.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@weft/metered"
+ * import { Attempt, Runtime } from "@weft/runtime"
+ * import { Effect } from "effect"
+ * declare const workflow: Runtime.Workflow
+ * const runtime = Runtime.make({})
+ * const run = runtime
+ *   .execute(workflow)
+ *   .pipe(Effect.provideService(Attempt.ConcurrencyLimiter, Lock.limiter(Lock.memoryBackend())))
+ * ```
+ * @since 0.2.0
+ * @category constructors
+ */
+export const limiter = (
+  backend: Backend,
+  options: Omit<Options, "limit" | "nodeId"> = {}
+): Attempt.Limiter => ({
+  take: (request) =>
+    Effect.map(
+      acquire(backend, request.key, { ...options, limit: request.limit, nodeId: request.nodeId }),
+      (held): Attempt.Slot => ({ lost: held.lost })
+    )
+})
+
+/**
+ * {@link limiter} as a layer: provide it to `runtime.execute(...)` (or `meter.execute(...)`) and
+ * every `concurrency` option is enforced on `backend`, across every process that uses the same
+ * Redis or PostgreSQL.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@weft/metered"
+ * import { lockBackend } from "@weft/metered/redis"
+ * import { Runtime } from "@weft/runtime"
+ * import { Effect } from "effect"
+ * import { Redis } from "ioredis"
+ * declare const workflow: Runtime.Workflow
+ * const locks = Lock.layer(lockBackend(new Redis()), { leaseMillis: 10_000, waitMillis: 60_000 })
+ * const run = Runtime.make({}).execute(workflow).pipe(Effect.provide(locks))
+ * ```
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (
+  backend: Backend,
+  options: Omit<Options, "limit" | "nodeId"> = {}
+): Layer.Layer<never> =>
+  Layer.succeed(Attempt.ConcurrencyLimiter)(limiter(backend, options)) as Layer.Layer<never>

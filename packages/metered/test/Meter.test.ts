@@ -110,11 +110,19 @@ describe("Meter", () => {
            return { text: reply.text, smsCost: sms.cost }`
         )
       ])
-      const result = yield* meter.execute(runtime, wf)
+      const live: Array<Trace.TraceEvent> = []
+      const result = yield* meter.execute(runtime, wf, {}, { onEvent: (e) => live.push(e) })
       assert.strictEqual(result.status, "succeeded", JSON.stringify(result.errors))
       assert.deepStrictEqual(result.outputs.ask, { text: "summary of question", smsCost: 0.01 })
+      // both usages (the bridge call's and recordUsage's) reached a live listener
+      assert.deepStrictEqual(
+        live
+          .filter((e) => e.type === "node-emitted")
+          .map((e) => (e.type === "node-emitted" ? (e.event as { meter?: unknown }).meter : null)),
+        ["llm", "sms"]
+      )
       assert.deepStrictEqual(result.costs.byNode, { ask: 0.01014 })
-      // notes from code nodes join the result's trace between the node's start and end
+      // code nodes' usage is emitted live (Attempt.CurrentAttempt), between the node's start and end
       const types = Trace.forNode(result.trace, "ask").map((e) => e.type)
       assert.deepStrictEqual(types, [
         "node-scheduled",

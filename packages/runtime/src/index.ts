@@ -3,6 +3,10 @@
  *
  * @since 0.1.0
  */
+export * as Attempt from "./Attempt.js"
+/**
+ * @since 0.1.0
+ */
 export * as ExecutionError from "./ExecutionError.js"
 /**
  * @since 0.1.0

@@ -3,6 +3,7 @@
 // and the `CurrentNode` reference the metered scheduler provides to each attempt (read from the
 // running fiber, which is how code-node host calls and resource-bridge calls are attributed).
 import { AsyncLocalStorage } from "node:async_hooks"
+import { Attempt } from "@weft/runtime"
 import { Context, Fiber, type Schema } from "effect"
 
 export interface NodeRef {
@@ -15,7 +16,7 @@ export interface NodeRef {
 
 export interface Caller {
   readonly node: NodeRef
-  /** Live trace emission (task nodes); code nodes have none, their notes join the result's trace. */
+  /** Live trace emission (task nodes, and code nodes through `Attempt.CurrentAttempt`); without it notes join the result's trace. */
   readonly emit: ((event: Schema.Json) => void) | undefined
 }
 
@@ -53,6 +54,20 @@ export const currentCaller = (context?: TaskContextLike): Caller | undefined => 
   if (stored !== undefined) return stored
   const fiber = Fiber.getCurrent()
   if (fiber === undefined) return undefined
+  // a code node's host function or resource-bridge call: the runtime's attempt, live emission
+  const attempt = Context.get(fiber.context, Attempt.CurrentAttempt)
+  if (attempt !== undefined) {
+    return {
+      node: {
+        executionId: attempt.executionId,
+        workflowId: attempt.workflowId,
+        nodeId: attempt.nodeId,
+        iteration: attempt.iteration,
+        attempt: attempt.attempt
+      },
+      emit: attempt.emit
+    }
+  }
   const node = Context.get(fiber.context, CurrentNode)
   return node === undefined ? undefined : { node, emit: undefined }
 }

@@ -1,8 +1,15 @@
 // One attempt of one node: take a runtime permit, run the task or code body under the node's
 // timeout, and turn what happened into an AttemptRecord. The record is all the retry loop and the
 // coordinator look at, so a durable journal can replay it instead of running the node.
-import { Cause, Effect, Result, Semaphore } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Result, Scope, Semaphore } from "effect"
 import { Retry } from "@weft/retry"
+import {
+  type AttemptHandle,
+  ConcurrencyLimiter,
+  CurrentAttempt,
+  type LimiterError,
+  type Limiter
+} from "../Attempt.js"
 import { NodeFailed, NodeTimedOut } from "../ExecutionError.js"
 import type { AttemptRecord } from "../Journal.js"
 import { inMemory } from "../Scheduler.js"
@@ -28,6 +35,14 @@ export class AttemptScope {
   /** Holds a slot of its concurrency key (`NodeOptions.concurrency`). */
   holdsKey = false
   private releasedForWait = false
+  /** A provided `Attempt.ConcurrencyLimiter` (else the runtime's in-process one). */
+  limiter: Limiter | undefined = undefined
+  /** The scope the limiter's slot is held in, while held. */
+  slotScope: Scope.Closeable | undefined = undefined
+  /** The attempt number (for a provided limiter's request). */
+  attempt = 0
+  /** Fails when a held slot is lost (a provided limiter's lease). */
+  lost: Deferred.Deferred<never, LimiterError> | undefined = undefined
   constructor(
     readonly state: ExecutionState,
     readonly nodeId: string,
@@ -50,20 +65,32 @@ export class AttemptScope {
   }
   /** Releases whatever limits the attempt holds. */
   releaseHeld(): Effect.Effect<void> {
+    let slot: Effect.Effect<void> = Effect.void
     if (this.holdsKey) {
       this.holdsKey = false
-      const concurrency = this.run.concurrency!
-      this.state.config.keyed.release(concurrency.key, concurrency.limit)
+      const slotScope = this.slotScope
+      if (slotScope !== undefined) {
+        this.slotScope = undefined
+        slot = Scope.close(slotScope, Exit.void)
+      } else {
+        const concurrency = this.run.concurrency!
+        this.state.config.keyed.release(concurrency.key, concurrency.limit)
+      }
     }
-    if (!this.holdsPermit) return Effect.void
+    if (!this.holdsPermit) return slot
     this.holdsPermit = false
-    return Effect.asVoid(Semaphore.release(this.state.config.semaphore!, 1))
+    return Effect.andThen(slot, Semaphore.release(this.state.config.semaphore!, 1))
   }
   /** Takes them back after a wait, in turn with everyone queued for one. */
   retakePermit(index: number): Effect.Effect<void> {
     if (!this.releasedForWait) return Effect.void
     this.releasedForWait = false
-    return takeLimits(this, index)
+    const lost = this.lost
+    if (lost === undefined) return takeLimits(this, index, this.attempt) as Effect.Effect<void>
+    // a provided limiter that fails now fails the attempt (its body races `lost`)
+    return Effect.catch(takeLimits(this, index, this.attempt), (error) =>
+      Effect.andThen(Deferred.fail(lost, error), Effect.never)
+    )
   }
   resourceCalled(resource: string, method: string): void {
     this.emit({
@@ -168,6 +195,7 @@ export const runAttempt = <B = AttemptRecord>(
   const state = run.state
   state.attempts[run.node.index]!++
   const scope = new AttemptScope(state, run.node.id, run)
+  scope.attempt = attempt
   const handlers = {
     onSuccess:
       succeeded === undefined
@@ -195,13 +223,24 @@ export const runAttempt = <B = AttemptRecord>(
   }
   // the limits count attempts executing: not a retry backoff, not a wait (waits.ts)
   const requested = state.now()
+  if (run.concurrency !== undefined) {
+    const limiter = Context.get(state.context, ConcurrencyLimiter)
+    if (limiter !== undefined) {
+      scope.limiter = limiter
+      scope.lost = Deferred.makeUnsafe<never, LimiterError>()
+    }
+  }
   return Effect.matchCauseEffect(
     Effect.ensuring(
       Effect.andThen(
-        takeLimits(scope, run.node.index),
+        takeLimits(scope, run.node.index, attempt),
         Effect.suspend(() => {
           const body = start(run, attempt, scope, requested, false)
-          return state.spans ? traceAttempt(run, attempt, body) : body
+          const traced = state.spans ? traceAttempt(run, attempt, body) : body
+          // a provided limiter's slot lost while held: the attempt stops with its error
+          return scope.lost === undefined
+            ? traced
+            : Effect.raceFirst(traced, Deferred.await(scope.lost))
         })
       ),
       Effect.suspend(() => scope.releaseHeld())
@@ -211,7 +250,11 @@ export const runAttempt = <B = AttemptRecord>(
 }
 
 /** Queues (visibly to the deadlock watchdog) for the key slot, then the runtime permit. */
-const takeLimits = (scope: AttemptScope, index: number): Effect.Effect<void> => {
+const takeLimits = (
+  scope: AttemptScope,
+  index: number,
+  attempt: number
+): Effect.Effect<void, LimiterError> => {
   const state = scope.state
   const concurrency = scope.run.concurrency
   const semaphore = state.config.semaphore
@@ -222,7 +265,9 @@ const takeLimits = (scope: AttemptScope, index: number): Effect.Effect<void> => 
           scope,
           index,
           `a concurrency slot of key "${concurrency.key}" (limit ${concurrency.limit})`,
-          state.config.keyed.take(concurrency.key, concurrency.limit),
+          scope.limiter === undefined
+            ? state.config.keyed.take(concurrency.key, concurrency.limit)
+            : takeSlot(scope, scope.limiter, concurrency, attempt),
           () => {
             scope.holdsKey = true
           }
@@ -242,13 +287,57 @@ const takeLimits = (scope: AttemptScope, index: number): Effect.Effect<void> => 
   return Effect.andThen(key, permit)
 }
 
-const queued = <A>(
+/**
+ * Takes a slot from a provided limiter in a scope of its own (closed by `releaseHeld`), and
+ * watches its lease: a lost slot fails `scope.lost`, which the attempt's body races.
+ */
+const takeSlot = (
+  scope: AttemptScope,
+  limiter: Limiter,
+  concurrency: { readonly key: string; readonly limit: number },
+  attempt: number
+): Effect.Effect<void, LimiterError> =>
+  Effect.suspend(() => {
+    const state = scope.state
+    const slotScope = Scope.makeUnsafe()
+    const lost = scope.lost!
+    const take = Effect.flatMap(
+      Scope.provide(slotScope)(
+        limiter.take({
+          key: concurrency.key,
+          limit: concurrency.limit,
+          executionId: state.executionId,
+          workflowId: state.workflowId,
+          nodeId: scope.nodeId,
+          iteration: scope.run.iteration,
+          attempt
+        })
+      ),
+      (slot) => {
+        scope.slotScope = slotScope
+        const watch = slot.lost
+        return watch === undefined
+          ? Effect.void
+          : Effect.asVoid(
+              Effect.forkIn(
+                Effect.catch(watch, (error) => Deferred.fail(lost, error)),
+                slotScope
+              )
+            )
+      }
+    )
+    return Effect.onExit(take, (exit) =>
+      exit._tag === "Success" ? Effect.void : Scope.close(slotScope, exit)
+    )
+  })
+
+const queued = <A, E>(
   scope: AttemptScope,
   index: number,
   what: string,
-  take: Effect.Effect<A>,
+  take: Effect.Effect<A, E>,
   taken: () => void
-): Effect.Effect<void> => {
+): Effect.Effect<void, E> => {
   const state = scope.state
   return Effect.uninterruptibleMask((restore) =>
     Effect.suspend(() => {
@@ -348,9 +437,38 @@ const start = (
       : withLimits(run, attempt, live)
   }
   const source = (node.node as { readonly source: string }).source
-  const live = runCode(state, scope, node, source, inputs, attempt, permitQueue)
+  // host functions and resource-bridge calls see the attempt (Attempt.CurrentAttempt)
+  const live = Effect.provideService(
+    runCode(state, scope, node, source, inputs, attempt, permitQueue),
+    CurrentAttempt,
+    handleOf(scope, attempt)
+  )
   // a scheduler may replace the guest (fault injection): then the limits bound its stand-in
   return scheduler === inMemory ? live : withLimits(run, attempt, hook(run, attempt, live))
+}
+
+/** The public face of an attempt (`Attempt.CurrentAttempt`): `emit` goes to its trace and record. */
+const handleOf = (scope: AttemptScope, attempt: number): AttemptHandle => {
+  const state = scope.state
+  const run = scope.run
+  return {
+    executionId: state.executionId,
+    workflowId: state.workflowId,
+    nodeId: scope.nodeId,
+    iteration: run.iteration,
+    attempt,
+    get idempotencyKey() {
+      return run.idempotencyKey
+    },
+    emit: (event) =>
+      scope.emit({
+        type: "node-emitted",
+        at: state.now(),
+        executionId: state.executionId,
+        nodeId: scope.nodeId,
+        event
+      })
+  }
 }
 
 const hook = (

@@ -1,7 +1,7 @@
 // Per-key concurrency (`NodeOptions.concurrency: { key, limit }`), in process: at most `limit`
 // attempts executing at once per resolved key, across the runtime's executions, served in the
 // order they asked. A key's entry lives only while someone holds or waits for it.
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import { type PathMiss, getPath } from "./paths.js"
 import type { Json } from "./model.js"
 
@@ -46,6 +46,13 @@ export class KeyedLimiter {
     entry.active--
     while (entry.active < limit && entry.waiters.length > 0) entry.waiters.shift()!()
     this.tidy(key, entry)
+  }
+
+  /** `take` + `release` bound to the current scope (the public `Attempt.inProcess` limiter). */
+  slot(key: string, limit: number): Effect.Effect<{}, never, Scope.Scope> {
+    return Effect.acquireRelease(Effect.as(this.take(key, limit), {}), () =>
+      Effect.sync(() => this.release(key, limit))
+    )
   }
 
   private tidy(key: string, entry: Entry): void {
