@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "@weft/sandbox"
-import { Context, Effect, Metric, Option } from "effect"
+import { Context, Effect, Fiber, Metric, Option } from "effect"
 import { Metrics, Runtime, type Trace } from "../src/index.js"
 import { code, connect, workflow } from "./helpers.js"
 
@@ -46,6 +46,47 @@ describe("sandbox gauges", () => {
     })
     assert.deepStrictEqual(gauges(context), { depth: 0, utilization: 0 })
   })
+
+  it.live(
+    "an observer given the context of a 1-worker pool, one run spinning and two waiting, reads depth 2 and utilization 1",
+    () =>
+      Effect.gen(function* () {
+        const spinning = yield* Effect.forkChild(
+          Sandbox.run({ source: "for (;;) {}", limits: { timeout: 60_000 } }),
+          { startImmediately: true }
+        )
+        const waiting = yield* Effect.forEach([1, 2], (n) =>
+          Effect.forkChild(Sandbox.run({ source: `return ${n}` }), { startImmediately: true })
+        )
+        // wait for that state (not for a duration): the two runs queued behind the spinning one
+        yield* Effect.gen(function* () {
+          for (;;) {
+            const stats = yield* Sandbox.stats
+            if (Option.isSome(stats) && stats.value.queued === 2 && stats.value.busy === 1) return
+            yield* Effect.sleep(2)
+          }
+        }).pipe(Effect.timeout(30_000))
+        const registry: Metric.MetricRegistry = new Map()
+        const withSandbox = yield* Effect.context<Sandbox.Sandbox>()
+        const context = Context.add(
+          withSandbox,
+          Metric.MetricRegistry,
+          registry
+        ) as Context.Context<never>
+        const observe = Metrics.observer(context)
+        observe({
+          executionId: "e",
+          at: 0,
+          type: "node-started",
+          nodeId: "a",
+          iteration: 1,
+          attempt: 1
+        })
+        assert.deepStrictEqual(gauges(context), { depth: 2, utilization: 1 })
+        yield* Fiber.interrupt(spinning)
+        yield* Fiber.joinAll(waiting)
+      }).pipe(Effect.provide(Sandbox.layerQuickJs({ workers: 1 })))
+  )
 
   it.live(
     "under Metrics.layer, three parallel code nodes on a 1-worker pool show a queue and a busy pool",
