@@ -15,10 +15,18 @@
  * | `weft.node.queue.duration` | histogram | `ms` | `weft.workflow.id`, `weft.node.id` |
  * | `weft.executions.active` | up-down counter | `{execution}` | `weft.workflow.id` |
  * | `weft.node.attempts.active` | up-down counter | `{attempt}` | `weft.workflow.id` |
+ * | `weft.sandbox.queue.depth` | gauge | `{run}` | — |
+ * | `weft.sandbox.pool.utilization` | gauge | `1` | — |
+ *
+ * The two sandbox gauges are sampled from `Sandbox.stats` (`@weft/sandbox`) at every node
+ * event of the trace (scheduled, started, ended …), when the sandbox in context reports them.
+ * `@weft/durable` adds `weft.durable.resumes` and `weft.durable.replays` (counters labelled
+ * `weft.durable.store`).
  *
  * @since 0.1.0
  */
-import { Context, Layer, Metric } from "effect"
+import { Sandbox } from "@weft/sandbox"
+import { Context, Layer, Metric, Option } from "effect"
 import type { TraceEvent } from "./Trace.js"
 
 /**
@@ -176,6 +184,73 @@ export const attemptsActive: Metric.Counter<number> = Metric.counter("weft.node.
   attributes: { unit: "{attempt}" }
 })
 
+/**
+ * Runs waiting for a sandbox worker (new runs and resumes after a host call), sampled from
+ * `Sandbox.stats` at every node event of the trace (scheduled, started, ended …).
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@weft/runtime"
+ * import { Effect, Metric } from "effect"
+ * const depth = Effect.map(Metric.value(Metrics.sandboxQueueDepth), (state) => state.value)
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export const sandboxQueueDepth: Metric.Gauge<number> = Metric.gauge("weft.sandbox.queue.depth", {
+  description: "Runs waiting for a Weft sandbox worker",
+  attributes: { unit: "{run}" }
+})
+
+/**
+ * Share of the sandbox's workers running guest code (`busy / workers`, 0 to 1), sampled from
+ * `Sandbox.stats` at every node event of the trace (scheduled, started, ended …). The in-thread
+ * driver always reads 0 (its steps run synchronously, nothing observes them).
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@weft/runtime"
+ * import { Effect, Metric } from "effect"
+ * const utilization = Effect.map(Metric.value(Metrics.sandboxPoolUtilization), (state) => state.value)
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export const sandboxPoolUtilization: Metric.Gauge<number> = Metric.gauge(
+  "weft.sandbox.pool.utilization",
+  {
+    description: "Share of the Weft sandbox's workers running guest code (busy / workers)",
+    attributes: { unit: "1" }
+  }
+)
+
+/**
+ * Options of {@link observer}.
+ *
+ * @example
+ * ```ts
+ * import type { Metrics } from "@weft/runtime"
+ * import { Option } from "effect"
+ * const options: Metrics.ObserverOptions = { sandboxStats: () => Option.none() }
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export interface ObserverOptions {
+  /**
+   * Where the sandbox gauges are sampled from. Default: the `stats` of the `Sandbox` service in
+   * `context` (none: the gauges are not recorded).
+   */
+  readonly sandboxStats?: () => Option.Option<Sandbox.Stats>
+}
+
+const statsOf = (context: Context.Context<never>): (() => Option.Option<Sandbox.Stats>) => {
+  const service = Context.getOption(context as Context.Context<Sandbox.Sandbox>, Sandbox.Sandbox)
+  if (Option.isNone(service)) return Option.none
+  const sandbox = service.value
+  return () => Option.fromUndefinedOr(sandbox.stats?.())
+}
+
 type Series = <I, S>(
   metric: Metric.Metric<I, S>,
   labels: Record<string, string>
@@ -199,7 +274,9 @@ const seriesCache = (): Series => {
  * A trace observer that records the metrics: pass it as `onEvent` (or call it for each event of
  * `execution.events`). Metrics go to the registry of `context` (default: Effect's global
  * registry, the one exporters read unless you replace `Metric.MetricRegistry`). One observer can
- * serve many executions, also concurrently.
+ * serve many executions, also concurrently. The sandbox gauges are sampled at each node event
+ * from the `Sandbox` in `context` (`Metrics.layer` passes the execution's) or from
+ * `options.sandboxStats`.
  *
  * @example
  * ```ts
@@ -213,9 +290,18 @@ const seriesCache = (): Series => {
  * @category constructors
  */
 export const observer = (
-  context: Context.Context<never> = Context.empty()
+  context: Context.Context<never> = Context.empty(),
+  options: ObserverOptions = {}
 ): ((event: TraceEvent) => void) => {
   const series = seriesCache()
+  const sandboxStats = options.sandboxStats ?? statsOf(context)
+  const sampleSandbox = () => {
+    const stats = sandboxStats()
+    if (Option.isNone(stats)) return
+    const { busy, queued, workers } = stats.value
+    sandboxQueueDepth.updateUnsafe(queued, context)
+    sandboxPoolUtilization.updateUnsafe(workers > 0 ? busy / workers : 0, context)
+  }
   const workflows = new Map<string, string>()
   // node attempts in flight: `${executionId}\u0000${nodeId}` -> start time
   const running = new Map<string, number>()
@@ -245,6 +331,7 @@ export const observer = (
       return
     }
     const workflowId = workflows.get(event.executionId) ?? "unknown"
+    if (event.type.startsWith("node-")) sampleSandbox()
     switch (event.type) {
       case "execution-finished": {
         workflows.delete(event.executionId)

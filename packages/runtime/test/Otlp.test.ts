@@ -37,6 +37,7 @@ interface OtlpMetric {
   readonly unit?: string
   readonly sum?: { readonly dataPoints: ReadonlyArray<DataPoint> }
   readonly histogram?: { readonly dataPoints: ReadonlyArray<DataPoint> }
+  readonly gauge?: { readonly dataPoints: ReadonlyArray<DataPoint> }
 }
 
 /** A minimal OTLP/HTTP collector: keeps every JSON body posted to /v1/traces and /v1/metrics. */
@@ -197,7 +198,8 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
         assert.isDefined(found, `metric ${name} exported`)
         return found as OtlpMetric
       }
-      const points = (m: OtlpMetric) => m.sum?.dataPoints ?? m.histogram?.dataPoints ?? []
+      const points = (m: OtlpMetric) =>
+        m.sum?.dataPoints ?? m.histogram?.dataPoints ?? m.gauge?.dataPoints ?? []
       const value = (p: DataPoint) => Number(p.asInt ?? p.asDouble ?? p.count)
       const started = metric("weft.executions.started")
       assert.strictEqual(started.unit, "{execution}")
@@ -240,6 +242,15 @@ describe("OpenTelemetry export (OTLP/HTTP to a loopback collector)", () => {
         ["price", "succeeded", 1],
         ["settle", "cancelled", 1]
       ])
+      // sampled from the (in-thread) sandbox at node events: nothing queued, its steps synchronous
+      for (const [name, unit] of [
+        ["weft.sandbox.queue.depth", "{run}"],
+        ["weft.sandbox.pool.utilization", "1"]
+      ] as const) {
+        const gauge = metric(name)
+        assert.strictEqual(gauge.unit, unit)
+        assert.deepStrictEqual(points(gauge).map(value), [0], name)
+      }
     })
   )
 })

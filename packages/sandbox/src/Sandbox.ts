@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { availableParallelism } from "node:os"
-import { Context, Effect, Layer, ManagedRuntime } from "effect"
+import { Context, Effect, Layer, ManagedRuntime, Option } from "effect"
 import { makeEngine, makeInThreadDriver } from "./internal/inThread.js"
 import {
   defaultMaxSuspendedInThread as internalDefaultMaxSuspendedInThread,
@@ -374,7 +374,7 @@ const layerInThread = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
         engine,
         options?.maxSuspendedPerWorker ?? defaultMaxSuspendedInThread
       )
-      return Sandbox.of({ run: (request) => runWith(driver, request) })
+      return Sandbox.of({ run: (request) => runWith(driver, request), stats: driver.stats })
     })
   )
 
@@ -389,13 +389,39 @@ const layerWorkers = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
         ...(options?.terminateGrace === undefined ? {} : { terminateGrace: options.terminateGrace })
       }
       const driver = yield* makeWorkerPool(poolOptions)
-      return Sandbox.of({ run: (request) => runWith(driver, request) })
+      return Sandbox.of({ run: (request) => runWith(driver, request), stats: driver.stats })
     })
   )
 
 /**
+ * Occupancy of a sandbox at one moment (see {@link stats}):
+ * - `workers`: live worker threads (`1` for the in-thread driver: the calling thread);
+ * - `busy`: workers running a step of guest code now (always `0` in-thread: a step runs
+ *   synchronously, so nothing can observe it);
+ * - `suspended`: runs parked in async host calls, holding their QuickJS instance;
+ * - `queued`: runs (new ones and resumes after a host call) waiting for a worker.
+ *
+ * Utilisation is `busy / workers`.
+ *
+ * @example
+ * ```ts
+ * import type { Sandbox } from "@weft/sandbox"
+ * const idle: Sandbox.Stats = { workers: 2, busy: 0, suspended: 0, queued: 0 }
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export interface Stats {
+  readonly workers: number
+  readonly busy: number
+  readonly suspended: number
+  readonly queued: number
+}
+
+/**
  * The sandbox service. `run` validates the request, runs the code and fails with a typed
- * {@link SandboxError}; interrupting the calling fiber stops the guest at once.
+ * {@link SandboxError}; interrupting the calling fiber stops the guest at once. `stats` (optional:
+ * absent on wrappers and fakes that cannot tell) reads the occupancy synchronously and cheaply.
  *
  * @example
  * ```ts
@@ -413,7 +439,10 @@ const layerWorkers = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
  */
 export class Sandbox extends Context.Service<
   Sandbox,
-  { readonly run: (request: RunRequest) => Effect.Effect<RunResult, SandboxError> }
+  {
+    readonly run: (request: RunRequest) => Effect.Effect<RunResult, SandboxError>
+    readonly stats?: () => Stats
+  }
 >()("@weft/sandbox/Sandbox") {
   /** See {@link layerQuickJs}. */
   static readonly layerQuickJs = (options?: QuickJsOptions): Layer.Layer<Sandbox> =>
@@ -499,6 +528,24 @@ export const layerQuickJsInThreadWith = (
  */
 export const run = (request: RunRequest): Effect.Effect<RunResult, SandboxError, Sandbox> =>
   Sandbox.use((sandbox) => sandbox.run(request))
+
+/**
+ * The sandbox's occupancy now ({@link Stats}); `None` when the service in context cannot tell
+ * (a wrapper or a fake without `stats`).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Sandbox } from "@weft/sandbox"
+ * const program = Effect.map(Sandbox.stats, Option.map((s) => s.busy / Math.max(1, s.workers)))
+ * Effect.runPromise(program.pipe(Effect.provide(Sandbox.layerQuickJs({ workers: 1 }))))
+ * ```
+ * @since 0.2.0
+ * @category accessors
+ */
+export const stats: Effect.Effect<Option.Option<Stats>, never, Sandbox> = Sandbox.use((sandbox) =>
+  Effect.sync(() => Option.fromUndefinedOr(sandbox.stats?.()))
+)
 
 /**
  * A host function for the Promise facade: returns a value or a Promise of one.

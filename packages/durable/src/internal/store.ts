@@ -16,6 +16,7 @@ import {
   StoreFailed
 } from "../DurableError.js"
 import * as JournalImpl from "./journal.js"
+import * as DurableMetrics from "./metrics.js"
 import * as RunnerResources from "./runnerResources.js"
 import * as Mailbox from "./mailbox.js"
 import { decodeResult } from "./result.js"
@@ -305,6 +306,7 @@ const makeWith = (
     // Closing the store (SIGINT/SIGTERM with `open`) suspends: no new attempt starts, running ones
     // get `shutdownTimeout` to finish, then the engine interrupts them (they re-run on resume).
     const runner = new JournalImpl.Runner()
+    const metrics = yield* DurableMetrics.make(sql)
     const resources = RunnerResources.share(config.resources, yield* Effect.scope)
     yield* Effect.addFinalizer(() => runner.suspend(config.shutdownTimeoutMillis))
 
@@ -402,7 +404,7 @@ const makeWith = (
             settings: { ...workflow.settings, timeout: Math.max(1, startedAt + timeout - now) }
           }
         }
-        const durable: Journal.Journal = { open: () => Effect.succeed(journal) }
+        const durable: Journal.Journal = { open: () => Effect.succeed(metrics.counting(journal)) }
         const execution = yield* config.runtime
           .start(workflow, params, { executionId: key, resources })
           .pipe(
@@ -528,6 +530,7 @@ const makeWith = (
           discard: true
         })
       }
+      yield* metrics.resumed(running.length)
     }
     if (config.retention !== undefined) {
       const retention = config.retention

@@ -34,8 +34,10 @@ const suspendedLimit = (max: number): Step => ({
  */
 export const makeInThreadDriver = (engine: Engine, maxSuspended: number): Driver => {
   let suspendedCount = 0
+  // Steps run synchronously on this thread: nothing can observe it busy, and nothing queues.
   return {
     maxSuspended,
+    stats: () => ({ workers: 1, busy: 0, suspended: suspendedCount, queued: 0 }),
     open: (job, options) =>
       Effect.gen(function* () {
         let suspended = false

@@ -39,6 +39,16 @@ export interface Driver {
   ) => Effect.Effect<SessionHandle, never, Scope.Scope>
   /** Suspended sessions a worker (or this thread) may hold. */
   readonly maxSuspended: number
+  /** A snapshot of the driver's occupancy (see `Sandbox.Stats`). */
+  readonly stats: () => DriverStats
+}
+
+/** Occupancy of a driver at one moment. */
+export interface DriverStats {
+  readonly workers: number
+  readonly busy: number
+  readonly suspended: number
+  readonly queued: number
 }
 
 /** Default bound of sessions suspended in host calls per worker (each keeps its own instance). */

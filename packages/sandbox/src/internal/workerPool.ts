@@ -396,6 +396,20 @@ export const makeWorkerPool = (options: WorkerPoolOptions) =>
 
     const driver: Driver = {
       maxSuspended: options.maxSuspendedPerWorker,
+      stats: () => {
+        let live = 0
+        let busy = 0
+        let suspended = 0
+        let resumes = 0
+        for (const pool of workers) {
+          if (pool.dead) continue
+          live++
+          if (pool.busy) busy++
+          suspended += pool.suspended
+          resumes += pool.resumes.length
+        }
+        return { workers: live, busy, suspended, queued: starts.length + resumes }
+      },
       open: (job, open: OpenOptions) =>
         Effect.gen(function* () {
           const sid = nextSid++
