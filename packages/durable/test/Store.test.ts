@@ -227,6 +227,65 @@ describe("wall-clock time", () => {
   )
 })
 
+describe("resumed executions", () => {
+  it.live(
+    "a resumed execution keeps its replayed nodes' recorded times and counts from its first start",
+    () =>
+      Effect.gen(function* () {
+        const filename = dirs.file("resumed-times.db")
+        const started = yield* Deferred.make<void>()
+        let slowCalls = 0
+        const runtime = Runtime.make({
+          functions: {
+            a: () => ({ n: 1 }),
+            slow: (_: unknown, context: Runtime.TaskContext) => {
+              slowCalls++
+              if (slowCalls > 1) return { done: true }
+              return new Promise((resolve) => {
+                Deferred.doneUnsafe(started, Exit.void)
+                context.signal.addEventListener("abort", () => resolve(null))
+              })
+            }
+          }
+        })
+        const wf = workflow(
+          "resumed-times",
+          [task("a"), task("slow")],
+          [connect("a", "", "slow", "x")]
+        )
+        // 1. run `a`, then close the store while `slow` hangs (the execution suspends)
+        const before = Date.now()
+        yield* Effect.gen(function* () {
+          yield* Durable.start(wf, {}, { key: "resumed" })
+          yield* Deferred.await(started)
+        }).pipe(Effect.provide(Durable.layerSqlite({ filename, runtime, shutdownTimeout: 100 })))
+        const closed = Date.now()
+        yield* Effect.sleep(200)
+        // 2. the next runner replays `a` and runs `slow` again
+        const resumedAt = Date.now()
+        const result = yield* Durable.result("resumed").pipe(
+          Effect.provide(Durable.layerSqlite({ filename, runtime }))
+        )
+        assert.strictEqual(result.status, "succeeded")
+        assert.strictEqual(slowCalls, 2)
+        const a = result.nodes.a!
+        const slow = result.nodes.slow!
+        // `a` ran in the first process: its times are the recorded ones
+        assert.isAtLeast(a.startedAt!, before)
+        assert.isAtMost(a.finishedAt!, closed)
+        assert.strictEqual(a.duration, a.finishedAt! - a.startedAt!)
+        assert.isAtLeast(a.duration!, 0)
+        assert.isAtLeast(slow.startedAt!, resumedAt)
+        assert.isAtLeast(slow.duration!, 0)
+        // the execution started when it first started, and its duration covers the downtime
+        assert.isAtLeast(result.startedAt, before)
+        assert.isAtMost(result.startedAt, a.startedAt!)
+        assert.strictEqual(result.duration, result.finishedAt - result.startedAt)
+        assert.isAtLeast(result.duration, resumedAt - closed)
+      })
+  )
+})
+
 describe("runner resources", () => {
   it.live(
     "a resource given to the store is acquired once for all executions and released when the store closes",

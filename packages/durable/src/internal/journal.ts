@@ -54,8 +54,10 @@ export const make = (options: {
 }): { readonly journal: Journal.ExecutionJournal; readonly drain: Effect.Effect<void> } => {
   const { cancelled, context, key, mailbox, runner } = options
   // When the engine shuts down under a waiting call, the call ends with an interruption that is
-  // not the execution's: the call then never returns (the run is being torn down, and the next
-  // runner replays it), so the coordinator never mistakes it for a cancelled node.
+  // not the execution's: the runner is suspending, and the call never returns (the run is being
+  // torn down, and the next runner replays it). The runtime would report an escaped interruption
+  // as a cancelled execution (never a success), but a suspended execution is not cancelled: it
+  // must not be recorded at all, which the store's `runner.suspending` check ensures.
   const inEngine = <A, E>(effect: Effect.Effect<A, E, EngineServices>) =>
     Effect.provideContext(effect, context).pipe(
       Effect.catchCause((cause) => {

@@ -382,7 +382,6 @@ const makeWith = (
           return
         }
         const { params } = loaded.success
-        let workflow = loaded.success.workflow
         const context = yield* Effect.context<
           WorkflowEngine.WorkflowEngine | WorkflowEngine.WorkflowInstance
         >()
@@ -394,16 +393,10 @@ const makeWith = (
           cancelled,
           runner
         })
-        // The workflow timeout counts wall-clock time from the first start, downtime included.
-        const startedAt = yield* journal.now("execution:started")
-        const timeout = workflow.settings.timeout
-        if (timeout !== undefined) {
-          const now = yield* Clock.currentTimeMillis
-          workflow = {
-            ...workflow,
-            settings: { ...workflow.settings, timeout: Math.max(1, startedAt + timeout - now) }
-          }
-        }
+        // The runtime reads the execution's start through the journal (`now:execution:started`,
+        // recorded once): a resumed execution's duration and workflow timeout count from the
+        // first start, downtime included.
+        const workflow = loaded.success.workflow
         const durable: Journal.Journal = { open: () => Effect.succeed(metrics.counting(journal)) }
         const execution = yield* config.runtime
           .start(workflow, params, { executionId: key, resources })

@@ -107,6 +107,10 @@ export class AttemptScope {
 /** Everything the attempts of one node execution share. */
 export class NodeRun {
   private key: string | undefined = undefined
+  /** Through a journal (not the live default): when the first attempt began, its queueing included. */
+  firstStartedAt = Number.NaN
+  /** Through a journal: when the last attempt ended. */
+  lastEndedAt = Number.NaN
   constructor(
     readonly state: ExecutionState,
     readonly node: PlanNode,

@@ -14,8 +14,12 @@ export const unitDone = (state: ExecutionState, unit: number, exit: Exit.Exit<bo
   state.runningUnits--
   state.fibers[unit] = undefined
   if (Exit.isFailure(exit)) {
-    // interrupted by the coordinator (its statuses are set there), or an engine defect
-    if (!Cause.hasInterruptsOnly(exit.cause) && state.abort === undefined) {
+    // interrupted by the coordinator (abort set, statuses set there), or from outside while it
+    // ran (a journal's engine shutting down under a waiting call): the execution is interrupted,
+    // never a success with a cancelled node in it
+    if (Cause.hasInterruptsOnly(exit.cause)) {
+      if (state.abort === undefined) state.abort = { kind: "interrupted" }
+    } else if (state.abort === undefined) {
       state.errors.push(
         new NodeFailed({
           nodeId: state.plan.nodes[state.plan.units[unit]!.nodes[0]!]!.id,
@@ -110,10 +114,11 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
     const deadlockTimeout = settings.deadlockTimeout ?? 30_000
     let watchdog: Fiber.Fiber<void> | undefined
     let watchdogEpoch = -1
-    if (settings.timeout !== undefined) {
+    if (state.deadline !== undefined) {
+      // from the execution's start: a resumed execution has only what is left of its timeout
       state.timer = yield* Effect.forkChild(
         Effect.andThen(
-          Effect.sleep(settings.timeout),
+          Effect.sleep(Math.max(0, state.deadline - state.now())),
           Effect.sync(() => state.triggerTimeout())
         )
       )
@@ -153,6 +158,8 @@ export const coordinator = (state: ExecutionState): Effect.Effect<void> =>
         if (watchdog !== undefined) yield* Fiber.interrupt(watchdog)
         if (abort.kind === "failed") {
           yield* stopRunning(state, CANCELLED, "a node failed (fail-fast)")
+        } else if (abort.kind === "interrupted") {
+          yield* stopRunning(state, CANCELLED, "the execution was interrupted")
         } else if (abort.kind === "timeout") {
           state.errors.push(abort.error)
           yield* stopRunning(state, TIMED_OUT, "the workflow timed out")

@@ -47,13 +47,15 @@ export const execute = (
     const state = new ExecutionState(plan, params, config, control, clock, scheduler)
     state.startTime = state.now()
     state.spans = tracer !== Tracer.nativeTracer
-    state.emit({
-      type: "execution-started",
-      at: state.startTime,
-      executionId: state.executionId,
-      workflowId: state.workflowId
-    })
+    const started = (): void =>
+      state.emit({
+        type: "execution-started",
+        at: state.startTime,
+        executionId: state.executionId,
+        workflowId: state.workflowId
+      })
     if (plan.problem !== undefined) {
+      started()
       state.errors.push(
         new WorkflowNotExecutable({
           workflowId: state.workflowId,
@@ -63,8 +65,6 @@ export const execute = (
       )
       return buildResult(state, false)
     }
-    const timeout = plan.workflow.settings.timeout
-    if (timeout !== undefined) state.deadline = state.startTime + timeout
     state.sandbox = yield* Sandbox
     state.context = (yield* Effect.context<never>()) as Context.Context<never>
     const scope = yield* Scope.make()
@@ -74,6 +74,12 @@ export const execute = (
       scope
     )
     state.liveJournal = runsLive(state.journal)
+    // a resumed execution started when it first started (the journal recorded that "now"): its
+    // duration and workflow timeout count from there, downtime included
+    if (!state.liveJournal) state.startTime = yield* state.journal.now("execution:started")
+    started()
+    const timeout = plan.workflow.settings.timeout
+    if (timeout !== undefined) state.deadline = state.startTime + timeout
     state.resources = new ResourceRegistry(config.resources, scope, {
       acquired: (resource, nodeId) =>
         state.emit({

@@ -53,15 +53,16 @@ export const runNode = (
   Effect.suspend(() => {
     const node = state.plan.nodes[index]!
     const nodeId = node.id
-    const started = state.now()
+    let started = state.now()
     state.status[index] = RUNNING
-    if (Number.isNaN(state.startedAt[index]!)) state.startedAt[index] = started
+    const first = Number.isNaN(state.startedAt[index]!)
+    if (first) state.startedAt[index] = started
     state.iterations[index] = iteration
     let attempt = 0
     let failedWith: ExecutionError | undefined
-    const fail = (error: ExecutionError): Effect.Effect<boolean> => {
+    const fail = (error: ExecutionError, at?: number): Effect.Effect<boolean> => {
       failedWith = error
-      state.recordError(index, error, iteration, attempt)
+      state.recordError(index, error, iteration, attempt, at)
       return Effect.succeed(false)
     }
     const inputs = state.inputsFor(node, iteration)
@@ -166,26 +167,39 @@ export const runNode = (
       }
       whole = acquire
     }
+    // Through a journal, the node ran from its first attempt's start to its last attempt's end
+    // (recorded, maybe by an earlier process: the replay's clock is not the node's); live, the
+    // times are read as it runs (`live`).
+    const finished = (live: number): number => {
+      if (state.liveJournal) return live
+      const ended = nodeRun.lastEndedAt
+      if (Number.isNaN(ended)) return live
+      if (nodeRun.firstStartedAt < started) {
+        started = nodeRun.firstStartedAt
+        if (first) state.startedAt[index] = started
+      }
+      return ended
+    }
     const onOutcome = (outcome: NodeOutcome): Effect.Effect<boolean> => {
       if (!("_tag" in outcome) && outcome.outcome._tag === "Success") {
         attempt = 1
         const output = outcome.outcome.output
-        return Effect.succeed(
-          recordSuccess(state, index, iteration, 1, started, output, outcome.endedAt)
-        )
+        const at = finished(outcome.endedAt)
+        return Effect.succeed(recordSuccess(state, index, iteration, 1, started, output, at))
       }
       const settled = settle(nodeId, outcome)
       attempt = settled.attempts
       if (settled._tag === "Success") {
+        const at = finished(state.now())
         return Effect.succeed(
-          recordSuccess(state, index, iteration, attempt, started, settled.output, state.now())
+          recordSuccess(state, index, iteration, attempt, started, settled.output, at)
         )
       }
       return Effect.andThen(
         Effect.logWarning(settled.error.message).pipe(
           Effect.annotateLogs({ executionId: state.executionId, nodeId })
         ),
-        fail(settled.error)
+        Effect.suspend(() => fail(settled.error, finished(state.now())))
       )
     }
     // only resource acquisition fails here: an attempt's failure is its record

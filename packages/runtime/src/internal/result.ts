@@ -66,7 +66,7 @@ export const buildResult = (state: ExecutionState, cancelled: boolean): Executio
     counts[id] = state.attempts[i]!
   }
   let status: ExecutionStatus
-  if (cancelled) {
+  if (cancelled || state.abort?.kind === "interrupted") {
     status = "cancelled"
     state.errors.push(
       new ExecutionCancelled({

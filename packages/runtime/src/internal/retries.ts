@@ -104,6 +104,10 @@ const journaled = (run: NodeRun, attempt: number): Effect.Effect<AttemptRecord> 
         live
       ),
       (record) => {
+        // the node's times come from its records: a replayed attempt ran in an earlier process
+        if (Number.isNaN(run.firstStartedAt))
+          run.firstStartedAt = record.startedAt - record.queuedMillis
+        run.lastEndedAt = record.endedAt
         if (ran) return record
         const index = run.node.index
         state.attempts[index]!++

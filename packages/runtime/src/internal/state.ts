@@ -82,6 +82,8 @@ export const statusNames: ReadonlyArray<NodeStatus | "pending" | "running"> = [
 
 export type Abort =
   | { readonly kind: "failed" }
+  /** A unit was interrupted from outside the coordinator: the execution ends as cancelled. */
+  | { readonly kind: "interrupted" }
   | { readonly kind: "timeout"; readonly error: WorkflowTimedOut }
   | { readonly kind: "deadlock"; readonly error: Deadlock }
 
@@ -310,10 +312,16 @@ export class ExecutionState {
 
   // ---- recording ----------------------------------------------------------------------------
 
-  recordError(index: number, error: ExecutionError, iteration: number, attempt: number): void {
+  recordError(
+    index: number,
+    error: ExecutionError,
+    iteration: number,
+    attempt: number,
+    at: number = this.now()
+  ): void {
     const status = isTimeout(error) ? TIMED_OUT : FAILED
     this.status[index] = status
-    this.finishedAt[index] = this.now()
+    this.finishedAt[index] = at
     this.nodeErrors[index] = error
     const node = this.plan.nodes[index]!
     if (node.handlesFailure) this.handled.push(error)
