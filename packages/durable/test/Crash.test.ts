@@ -1,18 +1,14 @@
 import { spawn } from "node:child_process"
 import { DatabaseSync } from "node:sqlite"
 import { fileURLToPath } from "node:url"
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import type { Runtime } from "@weft/runtime"
-import { dropSchemas, postgresUrl, schemaName, tempDir } from "./helpers.js"
+import { postgresUrl, schemaName, storeLocations } from "./helpers.js"
 import { Durable } from "../src/index.js"
 import { chain, effectful, eventName } from "./crash/workflow.js"
 
 const child = fileURLToPath(new URL("./crash/child.ts", import.meta.url))
-const dirs = tempDir()
-afterAll(async () => {
-  dirs.cleanup()
-  await dropSchemas()
-})
+const dirs = storeLocations()
 
 type Line = {
   readonly t: string

@@ -1,23 +1,11 @@
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Runtime } from "@weft/runtime"
 import { Context, Deferred, Effect, Exit, Metric } from "effect"
 import { Durable } from "../src/index.js"
 import * as DurableMetrics from "../src/internal/metrics.js"
-import {
-  connect,
-  dropSchemas,
-  postgresUrl,
-  schemaName,
-  task,
-  tempDir,
-  workflow
-} from "./helpers.js"
+import { connect, postgresUrl, schemaName, task, storeLocations, workflow } from "./helpers.js"
 
-const dirs = tempDir()
-afterAll(async () => {
-  dirs.cleanup()
-  await dropSchemas()
-})
+const dirs = storeLocations()
 
 // one store location per call; the layers it returns all open that same store
 const stores = {

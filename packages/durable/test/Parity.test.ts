@@ -13,7 +13,7 @@
 //   Runtime and behave as in memory; they are not part of what the journal records;
 // - observability / spans / Properties (fast-check over random graphs at thousands of runs):
 //   too slow through a store; the per-node records they rely on are exercised by the crash tests.
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Runtime } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
 import { Effect, type Layer } from "effect"
@@ -21,19 +21,14 @@ import { Durable } from "../src/index.js"
 import {
   code,
   connect,
-  dropSchemas,
   postgresUrl,
   schemaName,
   task,
-  tempDir,
+  storeLocations,
   workflow
 } from "./helpers.js"
 
-const dirs = tempDir()
-afterAll(async () => {
-  dirs.cleanup()
-  await dropSchemas()
-})
+const dirs = storeLocations()
 
 type Wf = Runtime.Workflow
 type Connection = Wf["connections"][number]

@@ -1,24 +1,12 @@
 import { writeFileSync, readFileSync } from "node:fs"
 import { DatabaseSync } from "node:sqlite"
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Resource, Runtime } from "@weft/runtime"
 import { Deferred, Effect, Exit, Layer } from "effect"
 import { Durable, type DurableError } from "../src/index.js"
-import {
-  connect,
-  dropSchemas,
-  postgresUrl,
-  schemaName,
-  task,
-  tempDir,
-  workflow
-} from "./helpers.js"
+import { connect, postgresUrl, schemaName, task, storeLocations, workflow } from "./helpers.js"
 
-const dirs = tempDir()
-afterAll(async () => {
-  dirs.cleanup()
-  await dropSchemas()
-})
+const dirs = storeLocations()
 
 const counting = () => {
   const calls: Record<string, number> = {}

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
+import { afterAll } from "@effect/vitest"
 import type { Runtime } from "@weft/runtime"
 import { Effect, Redacted } from "effect"
 import { Reactivity } from "effect/reactivity"
@@ -85,4 +86,18 @@ export const dropSchemas = (): Promise<void> => {
       )
     ).pipe(Effect.provide(Reactivity.layer), Effect.ignore)
   )
+}
+
+/**
+ * Store locations for one test file: a temporary directory for SQLite files (`file(name)`) and
+ * PostgreSQL schemas from `schemaName`; after the file's tests both are removed (registers
+ * `afterAll`, so call it at the top level of a test file).
+ */
+export const storeLocations = () => {
+  const dirs = tempDir()
+  afterAll(async () => {
+    dirs.cleanup()
+    await dropSchemas()
+  })
+  return dirs
 }
