@@ -2,22 +2,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Fixture, MockLlm } from "@weft/fixtures"
 import { Runtime, Trace } from "@weft/runtime"
 import { Effect } from "effect"
-import { Meter, type PriceTable } from "../src/index.js"
-import { code, connect, sandbox, task, workflow } from "./helpers.js"
+import { Meter } from "../src/index.js"
+import { code, connect, llmPrices, perMillion, sandbox, task, workflow } from "./helpers.js"
 
 // prices in USD per million tokens: costs are easy to check by hand
-const prices: PriceTable.PriceTable = {
-  currency: "USD",
-  meters: {
-    llm: {
-      models: {
-        big: { input: { amount: 10, per: 1_000_000 }, output: { amount: 40, per: 1_000_000 } },
-        small: { input: { amount: 1, per: 1_000_000 }, output: { amount: 4, per: 1_000_000 } }
-      }
-    },
-    sms: { models: { default: { messages: { amount: 0.01, per: 1 } } } }
-  }
-}
+const prices = llmPrices(
+  { big: perMillion(10, 40), small: perMillion(1, 4) },
+  { sms: { models: { default: { messages: { amount: 0.01, per: 1 } } } } }
+)
 
 type Llm = MockLlm.MockLlm
 

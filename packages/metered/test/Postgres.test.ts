@@ -7,7 +7,7 @@ import { Runtime } from "@weft/runtime"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import pg from "pg"
-import { Cache, Lock, Meter, type PriceTable } from "../src/index.js"
+import { Cache, Lock, Meter } from "../src/index.js"
 import {
   budgetStore,
   cacheStore,
@@ -16,7 +16,17 @@ import {
   lockId,
   migrate
 } from "../src/postgres.js"
-import { abandonedExpected, abandonedReservation, sandbox, task, workflow } from "./helpers.js"
+import {
+  abandonedExpected,
+  abandonedReservation,
+  llmPrices,
+  perMillion,
+  sandbox,
+  sharedCustomerBudget,
+  sharedCustomerBudgetExpected,
+  task,
+  workflow
+} from "./helpers.js"
 import { holder, overlapping } from "./processes.js"
 
 const url = process.env.WEFT_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
@@ -32,17 +42,7 @@ afterAll(async () => {
   await pool.end()
 })
 
-const prices: PriceTable.PriceTable = {
-  currency: "USD",
-  meters: {
-    llm: {
-      models: {
-        big: { input: { amount: 10, per: 1_000_000 }, output: { amount: 40, per: 1_000_000 } },
-        small: { input: { amount: 0.15, per: 1_000_000 }, output: { amount: 0.6, per: 1_000_000 } }
-      }
-    }
-  }
-}
+const prices = llmPrices({ big: perMillion(10, 40), small: perMillion(0.15, 0.6) })
 
 describe("PostgreSQL budget store", () => {
   it.effect("100 concurrent reservations on 20 connections: exactly those that fit pass", () =>
@@ -88,42 +88,11 @@ describe("PostgreSQL budget store", () => {
     "two meters sharing a customer budget in PostgreSQL stop the calls that would exceed it",
     () =>
       Effect.gen(function* () {
-        const budgets = [
-          { name: "customer-daily", limit: 0.05, scope: { key: "customer", period: "day" } }
-        ] as const
-        const customer = randomUUID()
-        const llm = MockLlm.make({ usage: { input: 100, output: 100 } })
-        const workers = yield* Effect.all(
-          [0, 1].map(() => Meter.make({ prices, budgets, store: budgetStore(pool, { schema }) }))
+        assert.deepStrictEqual(
+          yield* sharedCustomerBudget(prices, () => budgetStore(pool, { schema })),
+          sharedCustomerBudgetExpected
         )
-        const runs = workers.flatMap((meter) => {
-          const client = meter.client(llm, {
-            complete: {
-              meter: "llm",
-              model: (r) => r.model,
-              estimate: (r) => ({ input: r.prompt.length, output: r.maxTokens ?? 0 }),
-              usage: (reply) => reply.usage
-            }
-          })
-          const runtime = Runtime.make({
-            functions: meter.functions({
-              summarize: () =>
-                client.complete({ model: "big", prompt: "p".repeat(100), maxTokens: 100 })
-            })
-          })
-          // each call costs 0.005: room for 10 of these 16
-          return Array.from({ length: 8 }, () =>
-            meter.execute(runtime, workflow("w", [task("summarize")]), {}, { keys: { customer } })
-          )
-        })
-        const results = yield* Effect.all(runs, { concurrency: "unbounded" })
-        assert.strictEqual(results.filter((r) => r.status === "succeeded").length, 10)
-        assert.strictEqual(llm.callCount(), 10)
-        assert.deepStrictEqual(yield* workers[1]!.spent("customer-daily", customer), {
-          spent: 0.05,
-          reserved: 0
-        })
-      }).pipe(Effect.provide(sandbox))
+      })
   )
 
   it.effect("a reservation of a worker that died mid-call is released after its hold", () =>

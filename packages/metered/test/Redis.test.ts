@@ -1,46 +1,25 @@
 // Against the real Redis server (WEFT_TEST_REDIS_URL, default redis://127.0.0.1:6379). Every key
 // of this suite is under a random prefix, deleted at the end.
 import { randomUUID } from "node:crypto"
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { MockLlm } from "@weft/fixtures"
-import { Runtime } from "@weft/runtime"
 import { Effect } from "effect"
-import { Redis } from "ioredis"
-import { Cache, Lock, Meter, type PriceTable } from "../src/index.js"
+import { Cache, Lock } from "../src/index.js"
 import { budgetStore, cacheStore, lockBackend } from "../src/redis.js"
-import { abandonedExpected, abandonedReservation, sandbox, task, workflow } from "./helpers.js"
+import {
+  abandonedExpected,
+  abandonedReservation,
+  llmPrices,
+  perMillion,
+  redisServer,
+  sharedCustomerBudget,
+  sharedCustomerBudgetExpected
+} from "./helpers.js"
 import { holder, overlapping } from "./processes.js"
 
-const url = process.env.WEFT_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
-const prefix = `weft-test:${randomUUID()}:`
-const clients: Array<Redis> = []
-const client = () => {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 })
-  clients.push(redis)
-  return redis
-}
+const { url, prefix, clients, client } = redisServer()
 
-afterAll(async () => {
-  const redis = client()
-  let cursor = "0"
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-    cursor = next
-    if (keys.length > 0) await redis.del(...keys)
-  } while (cursor !== "0")
-  await Promise.all(clients.map((c) => c.quit()))
-})
-
-const prices: PriceTable.PriceTable = {
-  currency: "USD",
-  meters: {
-    llm: {
-      models: {
-        big: { input: { amount: 10, per: 1_000_000 }, output: { amount: 40, per: 1_000_000 } }
-      }
-    }
-  }
-}
+const prices = llmPrices({ big: perMillion(10, 40) })
 
 describe("Redis budget store", () => {
   it.effect("100 concurrent reservations from two connections: exactly those that fit pass", () =>
@@ -76,44 +55,11 @@ describe("Redis budget store", () => {
     "two meters (two workers) sharing a customer budget stop the call that would exceed it",
     () =>
       Effect.gen(function* () {
-        const budgets = [
-          { name: "customer-daily", limit: 0.05, scope: { key: "customer", period: "day" } }
-        ] as const
-        const customer = randomUUID()
-        const llm = MockLlm.make({ usage: { input: 100, output: 100 } })
-        const workers = yield* Effect.all(
-          [0, 1].map(() =>
-            Meter.make({ prices, budgets, store: budgetStore(client(), { prefix }) })
-          )
+        assert.deepStrictEqual(
+          yield* sharedCustomerBudget(prices, () => budgetStore(client(), { prefix })),
+          sharedCustomerBudgetExpected
         )
-        const runs = workers.flatMap((meter) => {
-          const client = meter.client(llm, {
-            complete: {
-              meter: "llm",
-              model: (r) => r.model,
-              estimate: (r) => ({ input: r.prompt.length, output: r.maxTokens ?? 0 }),
-              usage: (reply) => reply.usage
-            }
-          })
-          const runtime = Runtime.make({
-            functions: meter.functions({
-              summarize: () =>
-                client.complete({ model: "big", prompt: "p".repeat(100), maxTokens: 100 })
-            })
-          })
-          // each call costs 0.005: room for 10 of these 16
-          return Array.from({ length: 8 }, () =>
-            meter.execute(runtime, workflow("w", [task("summarize")]), {}, { keys: { customer } })
-          )
-        })
-        const results = yield* Effect.all(runs, { concurrency: "unbounded" })
-        assert.strictEqual(results.filter((r) => r.status === "succeeded").length, 10)
-        assert.strictEqual(llm.callCount(), 10)
-        assert.deepStrictEqual(yield* workers[0]!.spent("customer-daily", customer), {
-          spent: 0.05,
-          reserved: 0
-        })
-      }).pipe(Effect.provide(sandbox))
+      })
   )
   it.effect("amounts past 1e14 nanos (100,000 USD) stay exact integers", () =>
     Effect.gen(function* () {

@@ -3,33 +3,7 @@ import { MockLlm } from "@weft/fixtures"
 import { Journal, Runtime } from "@weft/runtime"
 import { Effect } from "effect"
 import { Meter, PriceTable } from "../src/index.js"
-import { sandbox, task, workflow } from "./helpers.js"
-
-// A journal in the shape of a durable engine's: the first run records every attempt, the
-// second (a restart) replays the records instead of running the attempts again.
-const journals = () => {
-  const records = new Map<string, Journal.AttemptRecord>()
-  const keyOf = (key: Journal.AttemptKey) => `${key.nodeId}:${key.iteration}:${key.attempt}`
-  const recording: Journal.Journal = {
-    open: (execution) =>
-      Effect.map(Journal.memory.open(execution), (live) => ({
-        ...live,
-        attempt: (key, run) =>
-          Effect.tap(run, (record) => Effect.sync(() => records.set(keyOf(key), record)))
-      }))
-  }
-  const replaying: Journal.Journal = {
-    open: (execution) =>
-      Effect.map(Journal.memory.open(execution), (live) => ({
-        ...live,
-        attempt: (key, run) => {
-          const record = records.get(keyOf(key))
-          return record === undefined ? run : Effect.succeed(record)
-        }
-      }))
-  }
-  return { recording, replaying, records }
-}
+import { journals, sandbox, task, workflow } from "./helpers.js"
 
 describe("Meter under a durable journal", () => {
   it.effect(

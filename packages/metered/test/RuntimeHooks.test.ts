@@ -5,39 +5,13 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Journal, Runtime, type Trace } from "@weft/runtime"
 import { Effect } from "effect"
 import pg from "pg"
-import { Redis } from "ioredis"
 import { Lock, Meter, PriceTable } from "../src/index.js"
 import { lockBackend as pgLockBackend } from "../src/postgres.js"
 import { lockBackend } from "../src/redis.js"
 import { overlapping } from "./processes.js"
-import { sandbox, workflow } from "./helpers.js"
+import { journals, redisServer, sandbox, workflow } from "./helpers.js"
 
 type Node = Runtime.Workflow["nodes"][number]
-
-const keyOf = (key: Journal.AttemptKey) => `${key.nodeId}:${key.iteration}:${key.attempt}`
-
-const journals = () => {
-  const records = new Map<string, Journal.AttemptRecord>()
-  const recording: Journal.Journal = {
-    open: (execution) =>
-      Effect.map(Journal.memory.open(execution), (live) => ({
-        ...live,
-        attempt: (key, run) =>
-          Effect.tap(run, (record) => Effect.sync(() => records.set(keyOf(key), record)))
-      }))
-  }
-  const replaying: Journal.Journal = {
-    open: (execution) =>
-      Effect.map(Journal.memory.open(execution), (live) => ({
-        ...live,
-        attempt: (key, run) => {
-          const record = records.get(keyOf(key))
-          return record === undefined ? run : Effect.succeed(record)
-        }
-      }))
-  }
-  return { recording, replaying, records }
-}
 
 const usageOf = (events: ReadonlyArray<Trace.TraceEvent>) =>
   events.flatMap((e) => {
@@ -109,25 +83,7 @@ describe("code nodes' usage (Attempt.CurrentAttempt)", () => {
   )
 })
 
-const url = process.env.WEFT_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
-const prefix = `weft-test:${randomUUID()}:`
-const clients: Array<Redis> = []
-const client = () => {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 })
-  clients.push(redis)
-  return redis
-}
-
-afterAll(async () => {
-  const redis = client()
-  let cursor = "0"
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-    cursor = next
-    if (keys.length > 0) await redis.del(...keys)
-  } while (cursor !== "0")
-  await Promise.all(clients.map((c) => c.quit()))
-})
+const { prefix, client } = redisServer()
 
 /**
  * Two runtimes (each with its own in-process limiter, as two processes would have), each on its
