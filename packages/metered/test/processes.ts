@@ -1,5 +1,6 @@
 // Spawning lock holders as real child processes.
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import path from "node:path"
 
 const script = path.join(import.meta.dirname, "lockHolder.ts")
@@ -62,4 +63,16 @@ export const overlapping = (
     }
   }
   return problems
+}
+
+/**
+ * The same scenario for every lock backend: two processes take one lock (a fresh key) 6 times
+ * each, holding it 60 ms each time. Returns how many intervals they held it and which overlapped.
+ */
+export const contendingProcesses = async (backend: "redis" | "postgres", url: string) => {
+  const key = `contended:${randomUUID()}`
+  const a = holder([backend, url, key, 6, 60, 2000])
+  const b = holder([backend, url, key, 6, 60, 2000])
+  const intervals = (await Promise.all([a.done, b.done])).flat()
+  return { held: intervals.length, overlapping: overlapping(intervals) }
 }
