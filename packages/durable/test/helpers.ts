@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { afterAll } from "@effect/vitest"
+import { Connection as GraphConnection, Node as GraphNode } from "@weft/graph"
 import type { Runtime } from "@weft/runtime"
 import { Effect, Redacted } from "effect"
 import { Reactivity } from "effect/reactivity"
@@ -13,28 +14,17 @@ type Node = Workflow["nodes"][number]
 type Settings = Workflow["settings"]
 type Connection = Workflow["connections"][number]
 
+/** A task node (function name defaults to the id), as @weft/graph's `Node.task` makes it. */
 export const task = (
   id: string,
-  options: Omit<Extract<Node, { kind: "task" }>, "kind" | "id" | "function"> & {
-    readonly fn?: string
-  } = {}
-): Node => {
+  options: GraphNode.NodeOptions & { readonly fn?: string } = {}
+) => {
   const { fn, ...rest } = options
-  return { kind: "task", id, function: fn ?? id, ...rest }
+  return GraphNode.task(id, fn ?? id, rest)
 }
 
-export const code = (
-  id: string,
-  source: string,
-  options: Omit<Extract<Node, { kind: "code" }>, "kind" | "id" | "source"> = {}
-): Node => ({ kind: "code", id, source, ...options })
-
-export const connect = (from: string, output: string, to: string, input: string): Connection => ({
-  from,
-  output,
-  to,
-  input
-})
+export const code = GraphNode.code
+export const connect = GraphConnection.make
 
 export const workflow = (
   id: string,

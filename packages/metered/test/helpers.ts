@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto"
 import { afterAll } from "@effect/vitest"
 import { MockLlm } from "@weft/fixtures"
+import { Connection as GraphConnection, Node as GraphNode } from "@weft/graph"
 import { Journal, Runtime } from "@weft/runtime"
 import { Sandbox } from "@weft/sandbox"
 import { Effect } from "effect"
@@ -14,24 +15,15 @@ type Workflow = Runtime.Workflow
 type Node = Workflow["nodes"][number]
 type Connection = Workflow["connections"][number]
 
+/** A task node (function name defaults to the id), as @weft/graph's `Node.task` makes it. */
 export const task = (
   id: string,
   options: { readonly fn?: string; readonly retry?: Node["retry"] } = {}
-): Node => ({
-  kind: "task",
-  id,
-  function: options.fn ?? id,
-  ...(options.retry === undefined ? {} : { retry: options.retry })
-})
+) =>
+  GraphNode.task(id, options.fn ?? id, options.retry === undefined ? {} : { retry: options.retry })
 
-export const code = (id: string, source: string): Node => ({ kind: "code", id, source })
-
-export const connect = (from: string, output: string, to: string, input: string): Connection => ({
-  from,
-  output,
-  to,
-  input
-})
+export const code = (id: string, source: string) => GraphNode.code(id, source)
+export const connect = GraphConnection.make
 
 export const workflow = (
   id: string,
