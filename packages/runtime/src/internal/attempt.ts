@@ -475,23 +475,20 @@ const handleOf = (scope: AttemptScope, attempt: number): AttemptHandle => {
   }
 }
 
+/** Who an attempt is, as the journal and the scheduler hook are told. */
+export const attemptKey = (run: NodeRun, attempt: number) => ({
+  executionId: run.state.executionId,
+  workflowId: run.state.workflowId,
+  nodeId: run.node.id,
+  iteration: run.iteration,
+  attempt
+})
+
 const hook = (
   run: NodeRun,
   attempt: number,
   live: Effect.Effect<Json, unknown>
-): Effect.Effect<Json, unknown> => {
-  const state = run.state
-  return state.scheduler.runNode(
-    {
-      executionId: state.executionId,
-      workflowId: state.workflowId,
-      nodeId: run.node.id,
-      iteration: run.iteration,
-      attempt
-    },
-    live
-  )
-}
+): Effect.Effect<Json, unknown> => run.state.scheduler.runNode(attemptKey(run, attempt), live)
 
 /** The node's `timeout` and the policy's `attemptTimeout` around an attempt that runs now. */
 export const withLimits = (

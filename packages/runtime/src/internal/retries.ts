@@ -5,7 +5,7 @@ import { Effect, Result } from "effect"
 import { Backoff, ErrorFilter, Policy } from "@weft/retry"
 import { type ExecutionError, RetriesExhausted, WorkflowNotExecutable } from "../ExecutionError.js"
 import type { AttemptRecord } from "../Journal.js"
-import { isFatal, liveErrors, type NodeRun, runAttempt } from "./attempt.js"
+import { attemptKey, isFatal, liveErrors, type NodeRun, runAttempt } from "./attempt.js"
 import { errorMessage, errorTag, extraTags, toJson } from "./errors.js"
 import type { Json } from "./model.js"
 import { fromRecord, lastErrorText, toNodeError } from "./nodeErrors.js"
@@ -92,31 +92,19 @@ const journaled = (run: NodeRun, attempt: number): Effect.Effect<AttemptRecord> 
       ran = true
       return runAttempt(run, attempt)
     })
-    return Effect.map(
-      state.journal.attempt(
-        {
-          executionId: state.executionId,
-          workflowId: state.workflowId,
-          nodeId: run.node.id,
-          iteration: run.iteration,
-          attempt
-        },
-        live
-      ),
-      (record) => {
-        // the node's times come from its records: a replayed attempt ran in an earlier process
-        if (Number.isNaN(run.firstStartedAt))
-          run.firstStartedAt = record.startedAt - record.queuedMillis
-        run.lastEndedAt = record.endedAt
-        if (ran) return record
-        const index = run.node.index
-        state.attempts[index]!++
-        for (const event of record.events) state.emit(event)
-        state.queuedMillis[index]! += record.queuedMillis
-        if (record.logs !== undefined && record.logs.length > 0) state.logs[index] = record.logs
-        return record
-      }
-    )
+    return Effect.map(state.journal.attempt(attemptKey(run, attempt), live), (record) => {
+      // the node's times come from its records: a replayed attempt ran in an earlier process
+      if (Number.isNaN(run.firstStartedAt))
+        run.firstStartedAt = record.startedAt - record.queuedMillis
+      run.lastEndedAt = record.endedAt
+      if (ran) return record
+      const index = run.node.index
+      state.attempts[index]!++
+      for (const event of record.events) state.emit(event)
+      state.queuedMillis[index]! += record.queuedMillis
+      if (record.logs !== undefined && record.logs.length > 0) state.logs[index] = record.logs
+      return record
+    })
   })
 }
 
